@@ -1,0 +1,88 @@
+// The autograd graph: one Node per recorded op, holding edges to the nodes of its inputs,
+// the tensors its backward rule needs, and the rule itself. `backward()` sorts the graph
+// topologically once and walks it in reverse (micrograd's shape), summing gradients that
+// reach a node along several paths.
+//
+// Memory: a node is referenced by the tensors it produced and by the nodes downstream.
+// When the last reference goes (tensor disposed, or backward done without retainGraph)
+// its saved tensors are released, so a forward pass that is never differentiated frees too.
+
+import { AutogradError, fmtShape } from '../errors.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+
+/** A tensor kept for backward, with the storage version it had when saved. */
+export interface SavedTensor {
+  readonly tensor: Tensor;
+  readonly version: number;
+}
+
+export type BackwardFn = (gradOut: Tensor, saved: readonly Tensor[]) => readonly (Tensor | null)[];
+
+export class Node {
+  /** References from output tensors and downstream nodes. */
+  private refs = 0;
+  private saved: SavedTensor[] | null;
+  private freed = false;
+
+  constructor(
+    /** PyTorch-style name shown as grad_fn, e.g. `SinBackward0`. */
+    readonly name: string,
+    /** One entry per input: the node its gradient flows to, or null when it needs none. */
+    readonly next: readonly (Node | null)[],
+    saved: readonly Tensor[],
+    private readonly rule: BackwardFn | null,
+    /** Shape and dtype of each input, to check what the rule returns. */
+    readonly inputShapes: readonly (readonly number[])[],
+  ) {
+    this.saved = saved.map((t) => ({ tensor: t, version: t.version }));
+    for (const n of next) n?.ref();
+  }
+
+  ref(): void {
+    this.refs++;
+  }
+
+  /** Drops one reference; at zero frees what this node saved and lets go of its inputs' nodes. */
+  unref(): void {
+    if (--this.refs > 0) return;
+    this.release();
+    if (this.freed) return;
+    this.freed = true;
+    for (const n of this.next) n?.unref();
+  }
+
+  /** Frees the saved tensors (after backward without retainGraph). */
+  release(): void {
+    if (!this.saved) return;
+    for (const s of this.saved) s.tensor.dispose();
+    this.saved = null;
+  }
+
+  /** Runs the backward rule on `gradOut`; one gradient (or null) per input. */
+  apply(gradOut: Tensor): readonly (Tensor | null)[] {
+    if (!this.rule) return [];
+    if (!this.saved) {
+      throw new AutogradError(
+        `${this.name}: trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). ` +
+          'Specify retainGraph: true in the first backward() call if you need to backward twice.',
+      );
+    }
+    for (const s of this.saved) {
+      if (s.tensor.version !== s.version) {
+        throw new AutogradError(
+          `${this.name}: one of the tensors needed for gradient computation has been modified by an in-place operation: ` +
+            `tensor of shape ${fmtShape(s.tensor.shape)} is at version ${s.tensor.version}; expected version ${s.version}. ` +
+            'Use the out-of-place op (e.g. add instead of add_) on tensors the graph still needs.',
+        );
+      }
+    }
+    return this.rule(gradOut, this.saved.map((s) => s.tensor));
+  }
+}
+
+/** The graph's sink for a leaf: adds the incoming gradient into `tensor.grad`. */
+export class AccumulateGrad extends Node {
+  constructor(readonly tensor: Tensor) {
+    super('AccumulateGrad', [], [], null, [tensor.shape]);
+  }
+}

@@ -1,0 +1,80 @@
+// Reuses GPU buffers by size class so a training loop allocates nothing in steady state.
+// Knows nothing of tensors: it hands out buffers and takes them back.
+//
+// Reuse is safe without waiting for the GPU: WebGPU executes the dispatches of a queue in
+// order, so a buffer freed after dispatch A read it and handed to dispatch B is only written
+// after A. The one hazard is queue.writeBuffer, which jumps ahead of commands still being
+// recorded; the runtime flushes before uploading into a buffer the open batch uses.
+
+/** A pooled buffer; `lastBatch` is the id of the last command batch that used it. */
+export interface PooledBuffer {
+  readonly buffer: GPUBuffer;
+  /** Capacity in bytes (its size class). */
+  readonly size: number;
+  lastBatch: number;
+}
+
+/**
+ * Size class of a request: powers of two up to 4 KiB, then steps of 1/8 of the next power of
+ * two, so no buffer wastes more than 12.5 % while classes stay few enough to reuse well.
+ */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(64, Math.ceil(bytes / 4) * 4);
+  const p = 2 ** Math.ceil(Math.log2(b));
+  if (p <= 4096) return p;
+  const step = p / 8;
+  return Math.ceil(b / step) * step;
+}
+
+export class BufferPool {
+  private readonly free = new Map<number, PooledBuffer[]>();
+  private freeBytes = 0;
+  /** Buffers handed out and not yet released. */
+  liveBuffers = 0;
+  bytesInUse = 0;
+  /** Every byte allocated from the device and not destroyed (free cache included). */
+  bytesAllocated = 0;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly usage: GPUBufferUsageFlags,
+    /** Free bytes kept for reuse; beyond this, released buffers are destroyed. */
+    private readonly maxCachedBytes = 1 << 30,
+  ) {}
+
+  acquire(bytes: number): PooledBuffer {
+    const size = sizeClass(bytes);
+    const list = this.free.get(size);
+    let buf = list?.pop();
+    if (buf) this.freeBytes -= size;
+    else {
+      buf = { buffer: this.device.createBuffer({ size, usage: this.usage }), size, lastBatch: 0 };
+      this.bytesAllocated += size;
+    }
+    this.liveBuffers++;
+    this.bytesInUse += size;
+    return buf;
+  }
+
+  release(buf: PooledBuffer): void {
+    this.liveBuffers--;
+    this.bytesInUse -= buf.size;
+    if (this.freeBytes + buf.size > this.maxCachedBytes) {
+      buf.buffer.destroy();
+      this.bytesAllocated -= buf.size;
+      return;
+    }
+    let list = this.free.get(buf.size);
+    if (!list) this.free.set(buf.size, (list = []));
+    list.push(buf);
+    this.freeBytes += buf.size;
+  }
+
+  /** Destroys every cached free buffer (live ones are untouched). */
+  trim(): void {
+    for (const list of this.free.values()) for (const b of list) b.buffer.destroy();
+    this.bytesAllocated -= this.freeBytes;
+    this.freeBytes = 0;
+    this.free.clear();
+  }
+}

@@ -1,0 +1,221 @@
+// The WebGPU runtime: one device, a buffer pool, a pipeline cache, and command batching.
+// Dispatches are recorded into one compute pass and submitted on readback or every
+// `maxBatch` dispatches, never one submit per op. Uniforms of a batch live in one arena
+// buffer uploaded once at submit. Knows nothing of tensors' meaning.
+
+import { DeviceError } from '../errors.ts';
+import { BufferPool, type PooledBuffer } from './buffer-pool.ts';
+
+/** A compiled compute pipeline and the name used in error messages. */
+export interface Kernel {
+  readonly name: string;
+  readonly pipeline: GPUComputePipeline;
+  readonly layout: GPUBindGroupLayout;
+}
+
+const ARENA_BYTES = 1 << 16;
+const UNIFORM_ALIGN = 256;
+
+export class GpuRuntime {
+  readonly pool: BufferPool;
+  private readonly stagingPool: BufferPool;
+  private readonly pipelines = new Map<string, Kernel>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  /** Id of the batch being recorded; buffers remember the last batch that touched them. */
+  private batch = 1;
+  private dispatches = 0;
+  private batchKernels = new Set<string>();
+  private readonly arena: GPUBuffer;
+  private readonly arenaData = new Uint8Array(ARENA_BYTES);
+  private arenaUsed = 0;
+  private pendingChecks: Promise<void>[] = [];
+  private failure: Error | null = null;
+  private lostReason: string | null = null;
+  private destroyed = false;
+  /** Counters for benchmarks and tests. */
+  readonly stats = { dispatches: 0, submits: 0, pipelinesCompiled: 0 };
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapterInfo: string,
+    /** Dispatches per submit: enough to amortise a submit, few enough to keep the GPU fed. */
+    readonly maxBatch = 128,
+  ) {
+    this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    this.stagingPool = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 64 << 20);
+    this.arena = device.createBuffer({ size: ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    void device.lost.then((info) => {
+      if (!this.destroyed) this.lostReason = `${info.reason}: ${info.message}`;
+    });
+    device.addEventListener?.('uncapturederror', (ev) => {
+      const err = (ev as GPUUncapturedErrorEvent).error;
+      this.failure ??= new DeviceError(`webgrad: WebGPU error: ${err.message}`);
+    });
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  /** Throws if the device was lost or an earlier batch failed, so no op runs on a broken device. */
+  check(): void {
+    if (this.lostReason) throw new DeviceError(`webgrad: the WebGPU device was lost (${this.lostReason}); call init() again`);
+    if (this.failure) {
+      const f = this.failure;
+      this.failure = null;
+      throw f;
+    }
+  }
+
+  /** The pipeline for `source`, compiled once. `name` appears in compile errors. */
+  kernel(name: string, source: string): Kernel {
+    const cached = this.pipelines.get(source);
+    if (cached) return cached;
+    this.device.pushErrorScope('validation');
+    const module = this.device.createShaderModule({ label: name, code: source });
+    const pipeline = this.device.createComputePipeline({ label: name, layout: 'auto', compute: { module, entryPoint: 'main' } });
+    this.pendingChecks.push(
+      this.device.popErrorScope().then((err) => {
+        if (err) this.failure ??= new DeviceError(`webgrad: kernel '${name}' failed to compile: ${err.message}\n--- WGSL ---\n${source}`);
+      }),
+    );
+    const k: Kernel = { name, pipeline, layout: pipeline.getBindGroupLayout(0) };
+    this.pipelines.set(source, k);
+    this.stats.pipelinesCompiled++;
+    return k;
+  }
+
+  /**
+   * Records one dispatch. `buffers` bind to 0..n-1 in order; `uniforms`, when given,
+   * binds to n. `grid` is the number of workgroups in x, y, z.
+   */
+  dispatch(k: Kernel, buffers: readonly PooledBuffer[], uniforms: ArrayBufferView | null, grid: readonly [number, number?, number?]): void {
+    this.check();
+    const [x, y = 1, z = 1] = grid;
+    if (x === 0 || y === 0 || z === 0) return;
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || y > max || z > max) throw new DeviceError(`webgrad: kernel '${k.name}' asked for ${x}×${y}×${z} workgroups (limit ${max} per dim)`);
+    if (uniforms && this.arenaUsed + uniforms.byteLength > ARENA_BYTES) this.flush();
+    const entries: GPUBindGroupEntry[] = buffers.map((b, i) => {
+      b.lastBatch = this.batch;
+      return { binding: i, resource: { buffer: b.buffer } };
+    });
+    if (uniforms) {
+      const off = this.arenaUsed;
+      this.arenaData.set(new Uint8Array(uniforms.buffer, uniforms.byteOffset, uniforms.byteLength), off);
+      this.arenaUsed += Math.ceil(uniforms.byteLength / UNIFORM_ALIGN) * UNIFORM_ALIGN;
+      entries.push({ binding: buffers.length, resource: { buffer: this.arena, offset: off, size: uniforms.byteLength } });
+    }
+    const bindGroup = this.device.createBindGroup({ layout: k.layout, entries });
+    const pass = this.openPass();
+    pass.setPipeline(k.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    this.batchKernels.add(k.name);
+    this.stats.dispatches++;
+    if (++this.dispatches >= this.maxBatch) this.flush();
+  }
+
+  /** Uploads bytes into a buffer; flushes first if recorded work still uses it. */
+  write(buf: PooledBuffer, data: ArrayBufferView, byteOffset = 0): void {
+    this.check();
+    if (buf.lastBatch === this.batch && this.encoder) this.flush();
+    this.device.queue.writeBuffer(buf.buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Buffer-to-buffer copy, recorded in order with the dispatches. */
+  copy(src: PooledBuffer, srcOffset: number, dst: PooledBuffer, dstOffset: number, bytes: number): void {
+    this.check();
+    const enc = this.openEncoder();
+    this.closePass();
+    src.lastBatch = dst.lastBatch = this.batch;
+    enc.copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+  }
+
+  /** Reads `bytes` from `buf` at `byteOffset` once all recorded work has run. */
+  async read(buf: PooledBuffer, byteOffset: number, bytes: number): Promise<ArrayBuffer> {
+    this.check();
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const staging = this.stagingPool.acquire(size);
+    try {
+      this.copy(buf, byteOffset, staging, 0, size);
+      this.flush();
+      await this.settle();
+      try {
+        await staging.buffer.mapAsync(GPUMapMode.READ, 0, size);
+      } catch (e) {
+        this.check();
+        throw new DeviceError(`webgrad: readback failed: ${(e as Error).message}`);
+      }
+      const out = staging.buffer.getMappedRange(0, size).slice(0, bytes);
+      staging.buffer.unmap();
+      return out;
+    } finally {
+      this.stagingPool.release(staging);
+    }
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.closePass();
+    if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaData.buffer, 0, this.arenaUsed);
+    const kernels = [...this.batchKernels].join(', ');
+    this.device.pushErrorScope('validation');
+    this.device.queue.submit([this.encoder.finish()]);
+    this.pendingChecks.push(
+      this.device.popErrorScope().then((err) => {
+        if (err) this.failure ??= new DeviceError(`webgrad: a batch of kernels (${kernels}) failed: ${err.message}`);
+      }),
+    );
+    this.encoder = null;
+    this.arenaUsed = 0;
+    this.dispatches = 0;
+    this.batchKernels = new Set();
+    this.batch++;
+    this.stats.submits++;
+  }
+
+  /** Flushes and waits until the GPU has finished all submitted work. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.settle();
+  }
+
+  /** Awaits pending error checks and throws the first failure. */
+  private async settle(): Promise<void> {
+    const checks = this.pendingChecks;
+    this.pendingChecks = [];
+    await Promise.all(checks);
+    this.check();
+  }
+
+  memory(): { liveBuffers: number; bytesInUse: number; bytesAllocated: number } {
+    const p = this.pool;
+    return { liveBuffers: p.liveBuffers, bytesInUse: p.bytesInUse, bytesAllocated: p.bytesAllocated };
+  }
+
+  /** Frees cached buffers and the device. The runtime is unusable afterwards. */
+  destroy(): void {
+    this.flush();
+    this.destroyed = true;
+    this.pool.trim();
+    this.stagingPool.trim();
+    this.device.destroy();
+  }
+
+  private openEncoder(): GPUCommandEncoder {
+    return (this.encoder ??= this.device.createCommandEncoder());
+  }
+
+  private openPass(): GPUComputePassEncoder {
+    return (this.pass ??= this.openEncoder().beginComputePass());
+  }
+
+  private closePass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+}

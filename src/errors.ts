@@ -1,0 +1,58 @@
+// Typed errors shared by every layer. Each names the op (or subsystem) at fault
+// and the shapes or values involved, so a message alone tells the user what to fix.
+
+/** Base class of every error webgrad throws on purpose. */
+export class WebgradError extends Error {
+  override name = 'WebgradError';
+}
+
+/** Shapes that do not fit an op: `matmul: shapes [64,784] and [500,10] do not align (784 != 500)`. */
+export class ShapeError extends WebgradError {
+  override name = 'ShapeError';
+  constructor(
+    readonly op: string,
+    message: string,
+    readonly shapes: readonly (readonly number[])[] = [],
+  ) {
+    super(`${op}: ${message}`);
+  }
+}
+
+/** A dtype an op does not accept. */
+export class DTypeError extends WebgradError {
+  override name = 'DTypeError';
+  constructor(readonly op: string, message: string) {
+    super(`${op}: ${message}`);
+  }
+}
+
+/** A value out of range (an index, a probability, a dim). */
+export class ValueError extends WebgradError {
+  override name = 'ValueError';
+  constructor(readonly op: string, message: string) {
+    super(`${op}: ${message}`);
+  }
+}
+
+/** Use of a tensor after `dispose()`. */
+export class DisposedError extends WebgradError {
+  override name = 'DisposedError';
+  constructor(readonly op: string, shape: readonly number[]) {
+    super(`${op}: tensor of shape [${shape.join(', ')}] was disposed; keep it out of scope()/dispose() while it is still used`);
+  }
+}
+
+/** Misuse of autograd: backward on a non-scalar, an in-place edit of a saved tensor, … */
+export class AutogradError extends WebgradError {
+  override name = 'AutogradError';
+}
+
+/** No WebGPU adapter, a device lost, a shader that failed to compile. */
+export class DeviceError extends WebgradError {
+  override name = 'DeviceError';
+}
+
+/** Formats a shape the way every message in webgrad does: `[2, 3]`. */
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}

@@ -1,0 +1,75 @@
+// Shared WGSL building blocks: element types, the uniform layout of strided operands,
+// the flat-index helpers, grid sizing. Every kernel file builds its shader from these,
+// so indexing conventions live in one place.
+
+import type { DType } from '../dtype.ts';
+
+/** Highest rank a strided kernel indexes directly (after dim coalescing). */
+export const MAX_RANK = 8;
+/** Threads per workgroup of 1-D kernels: a multiple of every SIMD width we know (8 on llvmpipe, 32/64 on GPUs). */
+export const WG = 256;
+
+/** WGSL scalar type that stores a dtype (bool is i32 0/1). */
+export function wgslType(d: DType): 'f32' | 'i32' {
+  return d === 'float32' ? 'f32' : 'i32';
+}
+
+/** Number of workgroups for `n` threads, folded into 2-D when above the per-dim limit. */
+export function grid1d(threads: number, wg = WG, maxPerDim = 65535): [number, number] {
+  const groups = Math.ceil(threads / wg);
+  if (groups <= maxPerDim) return [groups, 1];
+  const y = Math.ceil(groups / maxPerDim);
+  return [Math.ceil(groups / y), y];
+}
+
+/** WGSL line computing the flat invocation index from a 2-D grid of `wg`-wide workgroups. */
+export function flatIndex(wg = WG): string {
+  return `let i = gid.x + gid.y * nwg.x * ${wg}u;`;
+}
+
+/** Builtins every 1-D kernel's entry point takes. */
+export const MAIN_ARGS = '@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>';
+
+/** A quiet NaN that Tint cannot constant-fold away (WGSL rejects NaN in const expressions). */
+export const NAN_DECL = 'var<private> NAN_BITS: u32 = 0x7fc00000u;';
+export const NAN = 'bitcast<f32>(NAN_BITS)';
+/** +Infinity, declared like NAN for the same reason. */
+export const INF_DECL = 'var<private> INF_BITS: u32 = 0x7f800000u;';
+export const INF = 'bitcast<f32>(INF_BITS)';
+
+/**
+ * Packs u32 values into a uniform block laid out as `array<vec4<u32>, n>`.
+ * Fields are written by index; the caller and its WGSL agree on the positions.
+ */
+export class UniformWriter {
+  readonly u32: Uint32Array;
+  readonly f32: Float32Array;
+  readonly i32: Int32Array;
+  constructor(vec4s: number) {
+    this.u32 = new Uint32Array(vec4s * 4);
+    this.f32 = new Float32Array(this.u32.buffer);
+    this.i32 = new Int32Array(this.u32.buffer);
+  }
+  /** Writes `n`-wide list at vec4 slot `slot` (spilling into following slots). */
+  list(slot: number, values: readonly number[]): void {
+    values.forEach((v, k) => (this.u32[slot * 4 + k] = v));
+  }
+}
+
+/** Bits of a JS number as the uniform word a kernel bitcasts to its compute type. */
+export function scalarBits(value: number, d: DType): number {
+  if (d === 'float32') {
+    const f = new Float32Array([value]);
+    return new Uint32Array(f.buffer)[0]!;
+  }
+  return (value | 0) >>> 0;
+}
+
+/**
+ * WGSL test for NaN on an f32 or vec4<f32> expression `x` of type `t`. A bit test, because
+ * Mesa folds the usual `x != x` to false.
+ */
+export function isNanExpr(x: string, t: string): string {
+  const u = t.replace('f32', 'u32');
+  return `((bitcast<${u}>(${x}) & ${u}(0x7fffffffu)) > ${u}(0x7f800000u))`;
+}

@@ -1,0 +1,70 @@
+// Which backends exist and which one new tensors go to. WebGPU needs an async init();
+// the float64 CPU reference is always there.
+
+import { DeviceError } from '../errors.ts';
+import type { Backend, BackendName } from '../backend/types.ts';
+import { cpuBackend } from '../backend/cpu/index.ts';
+import { acquireDevice, type AcquireOptions } from '../device/acquire.ts';
+import { GpuRuntime } from '../device/runtime.ts';
+import { createWebgpuBackend } from '../kernels/index.ts';
+
+let webgpu: (Backend & { runtime: GpuRuntime }) | null = null;
+let pending: Promise<void> | null = null;
+let defaultName: BackendName = 'webgpu';
+
+export interface InitOptions extends AcquireOptions {
+  /** Device new tensors go to by default ('webgpu' unless set). */
+  defaultDevice?: BackendName;
+}
+
+/**
+ * Opens the WebGPU device. Call once before creating tensors on 'webgpu'; later calls
+ * are no-ops. Throws a DeviceError naming what to install when there is no adapter.
+ */
+export async function init(opts: InitOptions = {}): Promise<void> {
+  if (opts.defaultDevice) defaultName = opts.defaultDevice;
+  if (webgpu || defaultName === 'cpu') return;
+  pending ??= (async () => {
+    const { device, adapterInfo } = await acquireDevice(opts);
+    webgpu = createWebgpuBackend(new GpuRuntime(device, adapterInfo));
+  })();
+  try {
+    await pending;
+  } finally {
+    pending = null;
+  }
+}
+
+/** Releases the GPU device (Node processes using Dawn only exit once it is gone or on process.exit). */
+export function shutdown(): void {
+  webgpu?.runtime.destroy();
+  webgpu = null;
+}
+
+/** The backend called `name` (default: the default device). */
+export function getBackend(name: BackendName = defaultName): Backend {
+  if (name === 'cpu') return cpuBackend;
+  if (!webgpu) {
+    throw new DeviceError("webgrad: WebGPU is not initialised: `await init()` before creating tensors (or pass { device: 'cpu' })");
+  }
+  return webgpu;
+}
+
+/** The WebGPU runtime (for benchmarks and memory checks); throws before init(). */
+export function gpuRuntime(): GpuRuntime {
+  getBackend('webgpu');
+  return webgpu!.runtime;
+}
+
+export function defaultDevice(): BackendName {
+  return defaultName;
+}
+
+export function setDefaultDevice(name: BackendName): void {
+  defaultName = name;
+}
+
+/** The adapter's description, or null before init(). */
+export function adapterInfo(): string | null {
+  return webgpu?.runtime.adapterInfo ?? null;
+}

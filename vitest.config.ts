@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Each test file runs in its own forked process with its own Dawn device; forks (not
+// threads) because Dawn keeps native state per process.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    teardownTimeout: 10_000,
+    maxWorkers: 2,
+  },
+});
