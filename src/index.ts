@@ -16,6 +16,7 @@ export { scope, keep } from './tensor/scope.ts';
 export { formatTensor, type FormatOptions } from './tensor/format.ts';
 export { memory, type MemoryReport } from './tensor/memory.ts';
 export * from './tensor/functional.ts';
+export * as F from './nn/functional.ts';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/grad-mode.ts';
 export { gradcheck, GradcheckError, type GradcheckOptions, type GradcheckResult } from './autograd/gradcheck.ts';
 export type { BackwardOptions } from './autograd/backward.ts';

@@ -110,6 +110,11 @@ export interface Backend {
    */
   random(kind: RandomKind, numel: number, dtype: DType, state: RandomState, a: number, b: number): Storage;
 
+  // Neural-network primitives (conv, pooling, softmax, losses, dropout, indexing, cat) are
+  // declared below, each family in its own block. Insert new blocks above this line's
+  // @primitives-anchor, one block per family, with a comment naming the family.
+  // @primitives-anchor
+
   /** Submits pending work (no-op on the CPU). */
   flush(): void;
   memory(): MemoryStats;

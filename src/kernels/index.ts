@@ -59,6 +59,8 @@ export function createWebgpuBackend(rt: GpuRuntime): Backend & { runtime: GpuRun
     matmul: (a: View, b: View) => matmul(rt, backend, a, b),
     random: (kind: RandomKind, numel: number, dtype: DType, state: RandomState, a: number, b: number) =>
       random(rt, backend, kind, numel, dtype, state, a, b),
+    // Neural-network primitive families: one line (or a few) per primitive, inserted above the anchor.
+    // @primitives-anchor
 
     flush: () => rt.flush(),
     memory: (): MemoryStats => rt.memory(),

@@ -19,11 +19,11 @@
 //    Numbers: bench/matmul.ts.
 
 import type { Backend, View } from '../backend/types.ts';
-import { DTypeError, DisposedError, ShapeError, fmtShape } from '../errors.ts';
+import { DTypeError, DisposedError, ShapeError, ValueError, fmtShape } from '../errors.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import { GpuStorage } from './storage.ts';
 
-/** How A, B and the output are read or written; chosen per call from the views' strides. */
+/** How A and B are read; chosen per call from the views' strides and offsets. */
 type AMode = 'k4' | 'm4' | 's'; // vec4 along K, vec4 along M, scalar at any strides
 type BMode = 'n4' | 'k4' | 's'; // vec4 along N, vec4 along K, scalar at any strides
 
@@ -89,7 +89,7 @@ export function matmulConfig(rt: GpuRuntime): MatmulConfig {
 
 function checkConfig(c: MatmulConfig): void {
   const bad = (why: string): never => {
-    throw new RangeError(`matmul: invalid config ${JSON.stringify(c)}: ${why}`);
+    throw new ValueError('matmul', `invalid config ${JSON.stringify(c)}: ${why}`);
   };
   if (c.variant === 'tiled') {
     if (![8, 16, 32].includes(c.tileK)) bad('tileK must be 8, 16 or 32');

@@ -510,6 +510,9 @@ export class Tensor {
     return V.contiguous(this);
   }
 
+  // ---- neural-network ops (src/autograd/ops/*): one group per family, inserted above -------
+  // @methods-anchor
+
   // ---- in place (trailing underscore, as in PyTorch) ---------------------------------------
 
   add_(other: TensorOrScalar, alpha = 1): this {

@@ -102,9 +102,9 @@ function broadcastOperand(x: TensorOrScalar, shape: Shape): Operand {
 type BinGrad = (g: Tensor, a: TensorOrScalar, b: TensorOrScalar, out: Tensor | null) => [Tensor | null, Tensor | null];
 
 /** Derivatives of binary ops; the caller sums each back to its operand's shape. */
-const BINARY_GRAD: Partial<Record<BinaryOp, { saveOut?: boolean; grad: BinGrad }>> = {
-  add: { grad: (g) => [g, g] },
-  sub: { grad: (g) => [g, g.neg()] },
+const BINARY_GRAD: Partial<Record<BinaryOp, { saveOut?: boolean; saveNothing?: boolean; grad: BinGrad }>> = {
+  add: { saveNothing: true, grad: (g) => [g, g] },
+  sub: { saveNothing: true, grad: (g) => [g, g.neg()] },
   mul: { grad: (g, a, b) => [g.mul(b), g.mul(a)] }, // d(ab) = b da + a db
   div: { grad: (g, a, b) => [g.div(b), typeof b === 'number' ? null : g.mul(a).div(b.square()).neg()] }, // d(a/b) = da/b - a db/b²
   // d a^b = b a^(b-1) da + a^b ln(a) db; torch zeroes the first where b == 0 and the second where a == 0 and b >= 0.
@@ -151,11 +151,12 @@ function binaryDef(op: BinaryOp): OpDef<BinAttrs> {
       const { dtype, out } = binaryDtypes(op, a, b);
       return wrap(be.binary(op, broadcastOperand(a, shape), broadcastOperand(b, shape), shape, dtype, out), shape);
     },
-    save: rule ? (inputs, out) => (rule.saveOut ? [...inputs, out] : [...inputs]) : undefined,
+    save: rule && !rule.saveNothing ? (inputs, out) => (rule.saveOut ? [...inputs, out] : [...inputs]) : undefined,
     backward: rule
       ? (g, saved, attrs, needs, meta) => {
           const n = meta.shapes.length;
-          const [a, b] = operandsOf(saved.slice(0, n), attrs);
+          // add/sub save nothing: their rules only read g, so placeholders stand in for the operands.
+          const [a, b] = rule.saveNothing ? [0, 0] : operandsOf(saved.slice(0, n), attrs);
           const [ga, gb] = rule.grad(g, a, b, rule.saveOut ? saved[n]! : null);
           const grads: (Tensor | null)[] = [];
           let k = 0;

@@ -51,6 +51,8 @@ export const cpuBackend: Backend = {
   matmul: (a, b) => wrap('float32', matmul(a, b)),
   copy,
   random: (kind, numel, dtype, state, a, b) => wrap(dtype, random(kind, numel, dtype, state, a, b)),
+  // Neural-network primitive families: one line (or a few) per primitive, inserted above the anchor.
+  // @primitives-anchor
 
   flush(): void {},
   memory: memoryStats,
