@@ -36,12 +36,13 @@ else
   log "Vulkan driver present"
 fi
 
-# 2. npm dependencies, only when package-lock.json changed since the last install.
+# 2. npm dependencies, only when package-lock.json differs from the one last installed.
 stamp=node_modules/.webgrad-setup-stamp
-if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "npm ci"
   npm ci --no-audit --no-fund
-  touch "$stamp"
+  echo "$want" > "$stamp"
 else
   log "node_modules up to date"
 fi

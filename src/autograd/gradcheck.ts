@@ -17,7 +17,10 @@ export interface GradcheckOptions {
   rtol?: number;
   /** Also compare WebGPU forward/backward with the CPU reference (default: when WebGPU is initialised). */
   gpu?: boolean;
-  /** Float32 tolerances of GPU vs CPU: |g - c| <= gpuAtol·max(1, max|c|) + gpuRtol |c| (defaults 1e-5, 1e-4). */
+  /**
+   * Float32 tolerances of GPU vs CPU: |g - c| <= gpuAtol·max(1, max|c|) + gpuRtol |c| (defaults 1e-6, 1e-5,
+   * right for elementwise ops; reductions and matmul accumulate rounding over their length: pass ~1e-4).
+   */
   gpuAtol?: number;
   gpuRtol?: number;
   /**
@@ -188,8 +191,8 @@ export async function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: rea
     }
   }
   if (useGpu) {
-    const gAtol = opts.gpuAtol ?? 1e-5;
-    const gRtol = opts.gpuRtol ?? 1e-4;
+    const gAtol = opts.gpuAtol ?? 1e-6;
+    const gRtol = opts.gpuRtol ?? 1e-5;
     const compare = (what: string, got: Float64Array, want: Float64Array) => {
       let scale = 1;
       for (const w of want) if (Number.isFinite(w)) scale = Math.max(scale, Math.abs(w));

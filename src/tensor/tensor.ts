@@ -284,11 +284,13 @@ export class Tensor {
 
   // ---- elementwise -----------------------------------------------------------------------
 
+  /** `this + alpha · other`. */
   add(other: TensorOrScalar, alpha = 1): Tensor {
-    return E.add(this, alpha === 1 || typeof other === 'number' ? (typeof other === 'number' ? other * alpha : other) : E.mul(other, alpha));
+    return withScaled(other, alpha, (o) => E.add(this, o));
   }
+  /** `this − alpha · other`. */
   sub(other: TensorOrScalar, alpha = 1): Tensor {
-    return E.sub(this, alpha === 1 || typeof other === 'number' ? (typeof other === 'number' ? other * alpha : other) : E.mul(other, alpha));
+    return withScaled(other, alpha, (o) => E.sub(this, o));
   }
   /** `other - this`. */
   rsub(other: TensorOrScalar): Tensor {
@@ -546,6 +548,16 @@ export class Tensor {
 }
 
 registerTensorCheck((v: unknown): v is Tensor => v instanceof Tensor);
+
+/** Runs `fn` on `alpha · other`, freeing the scaled temporary afterwards. */
+function withScaled(other: TensorOrScalar, alpha: number, fn: (o: TensorOrScalar) => Tensor): Tensor {
+  if (alpha === 1) return fn(other);
+  if (typeof other === 'number') return fn(other * alpha);
+  const scaled = E.mul(other, alpha);
+  const out = fn(scaled);
+  scaled.dispose();
+  return out;
+}
 
 /** True when in-place writes to `t` would corrupt autograd (PyTorch's leaf rule). */
 export function checkInPlace(op: string, t: Tensor): void {
