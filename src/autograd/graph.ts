@@ -18,6 +18,11 @@ export interface SavedTensor {
 
 export type BackwardFn = (gradOut: Tensor, saved: readonly Tensor[]) => readonly (Tensor | null)[];
 
+/**
+ * One recorded op in the autograd graph (PyTorch's `grad_fn`): its inputs' nodes, the tensors
+ * it saved for backward, and its backward rule. Reference-counted by the tensors it produced and
+ * by downstream nodes; what it saved is freed once backward has used it.
+ */
 export class Node {
   /** References from output tensors and downstream nodes. */
   private refs = 0;
@@ -38,6 +43,7 @@ export class Node {
     for (const n of next) n?.ref();
   }
 
+  /** Adds one reference (from an output tensor or a downstream node). */
   ref(): void {
     this.refs++;
   }

@@ -113,6 +113,104 @@ export interface Backend {
   // Neural-network primitives (conv, pooling, softmax, losses, dropout, indexing, cat) are
   // declared below, each family in its own block. Insert new blocks above this line's
   // @primitives-anchor, one block per family, with a comment naming the family.
+  // Indexing and scatter (gather, indexSelect, index, scatterAdd, oneHot; issue #4). An index
+  // op walks a shape; at each step it reads (gather) or adds into (scatter) the element of a
+  // base view found from the view's own strides plus, for each index operand, its int32 value
+  // times a stride (see IndexOperand in ./indexing.ts). Out-of-range index values are reported
+  // through `check`: at once on the CPU; on WebGPU the kernel flags them (writing NaN or 0 / skipping
+  // the add) and the error is thrown at the next readback.
+  /** out[o] = x[x.offset + Σ_d o_d·x.strides[d] + Σ_k value_k(o)·stride_k]; out contiguous of x.shape, x's dtype. */
+  indexGather(x: View, indices: readonly import('./indexing.ts').IndexOperand[], check: import('./indexing.ts').IndexCheck): Storage;
+  /** dst[same position] += src[o] for every o of src.shape (= dst.shape); in place, duplicates accumulate. float32/int32. */
+  indexScatterAdd(dst: View, src: View, indices: readonly import('./indexing.ts').IndexOperand[], check: import('./indexing.ts').IndexCheck): void;
+  /** int32 [...x.shape, numClasses]: 1 where the last coordinate equals x's value; values outside [0, numClasses) are errors. */
+  oneHot(x: View, numClasses: number, check: import('./indexing.ts').IndexCheck): Storage;
+  /** dst[i] = src[i] for each part (cat/stack's slices), cast to dst's dtype; no dst may share storage with a src. */
+  copyInto(parts: readonly { readonly dst: View; readonly src: View }[]): void;
+
+  // Optimizer updates (issue #5; src/kernels/optim.ts, reference src/backend/cpu/optim.ts).
+  /**
+   * One fused in-place update of a float32 parameter: reads `param`, `grad` and the `state`
+   * buffers (contiguous views of param's numel, in optimStateSlots(update) order, none
+   * sharing a storage) and writes `param` and `state` in place, in one dispatch on WebGPU.
+   * The caller validates and bumps the storage versions.
+   */
+  optimStep(update: import('./optim-types.ts').OptimUpdate, param: View, grad: View, state: readonly View[]): void;
+
+  // Convolution (conv2d; issue #4; src/kernels/conv.ts, reference src/backend/cpu/conv.ts). NCHW
+  // float32 views at any strides; `g` (./conv-geometry.ts) holds every size, already validated.
+  // The bias gradient is a sum over [0, 2, 3] at the op level, so it has no primitive.
+  /** out[n, co, oh, ow] = bias[co] + Σ_{ci in co's group, kh, kw} w[co, ci, kh, kw]·x[n, ci, ih, iw]; contiguous [N, Cout, Ho, Wo]. */
+  conv2d(x: View, w: View, bias: View | null, g: import('./conv-geometry.ts').Conv2dGeometry): Storage;
+  /** Gradient wrt the input (a transposed convolution of gy [N, Cout, Ho, Wo] with w); contiguous [N, Cin, H, W]. */
+  conv2dBackwardInput(gy: View, w: View, g: import('./conv-geometry.ts').Conv2dGeometry): Storage;
+  /** Gradient wrt the weight: gw[co, ci, kh, kw] = Σ_{n, oh, ow} gy[n, co, oh, ow]·x[n, ci, ih, iw]; contiguous [Cout, Cin/groups, kH, kW]. */
+  conv2dBackwardWeight(x: View, gy: View, g: import('./conv-geometry.ts').Conv2dGeometry): Storage;
+
+  // ---- Softmax family and losses: src/kernels/softmax.ts and losses.ts, reference in
+  // src/backend/cpu/softmax.ts and losses.ts. Outputs are fresh storages, contiguous in the
+  // row-major order of the input's shape whichever dim is reduced.
+  /** Softmax (`log` false) or log-softmax (`log` true) of x along `dim`, max-subtracted; shape x.shape. */
+  softmax(x: View, dim: number, log: boolean): Storage;
+  /**
+   * Input gradient of softmax / log-softmax along `dim` from its output y and the output's
+   * gradient g (same shape, any strides): softmax y·(g − Σ g·y), log-softmax g − exp(y)·Σ g.
+   */
+  softmaxBackward(y: View, g: View, dim: number, log: boolean): Storage;
+  /**
+   * Cross entropy (kind 'ce': x logits) or NLL (kind 'nll': x log-probabilities), classes along
+   * opts.classDim. target: int32 class indices shaped like x without classDim (the "rows"), or
+   * float32 probabilities shaped like x (opts.probTargets); weight: [C] or null.
+   * loss: per row (reduction 'none', contiguous over the rows) or one element (PyTorch's mean
+   * divides by the summed weight of the non-ignored targets). stats: float32 [3R + 1] for R rows
+   * that classLossBackward reads: row max m, log Σ exp(x − m) (both 0 for nll), the row's
+   * smoothing/soft-target weight Σ e_c, then the divisor the reduction used (1 unless mean).
+   * A target outside [0, C) other than ignoreIndex is reported through opts.check: thrown at once
+   * on the CPU; on WebGPU its row's loss and gradient are NaN and the error is thrown at the next
+   * readback.
+   */
+  classLoss(x: View, target: View, weight: View | null, opts: import('./loss-options.ts').ClassLossOptions): { loss: Storage; stats: Storage };
+  /** d loss / d x of classLoss given g, the loss gradient broadcast to the row shape (0-strides for a reduced loss). */
+  classLossBackward(x: View, target: View, weight: View | null, stats: View, g: View, opts: import('./loss-options.ts').ClassLossOptions): Storage;
+  /**
+   * Elementwise loss of input a against target b (same shape; weight and posWeight already
+   * broadcast to it): shape a.shape for reduction 'none', else one element (mean or sum).
+   */
+  pointwiseLoss(
+    op: import('./loss-options.ts').PointwiseLossOp, a: View, b: View, weight: View | null, posWeight: View | null,
+    reduction: import('./loss-options.ts').LossReduction,
+  ): Storage;
+  /** d loss / d a (`wrt` 'input') or d loss / d b ('target') of pointwiseLoss, times g (broadcast to a.shape) and `scale`. */
+  pointwiseLossBackward(
+    op: import('./loss-options.ts').PointwiseLossOp, wrt: 'input' | 'target', a: View, b: View, weight: View | null,
+    posWeight: View | null, g: View, scale: number,
+  ): Storage;
+
+  // Pooling, dropout and activations (issue #4): src/kernels/{pool,dropout,activation}.ts, float64
+  // twins in src/backend/cpu/{pool,dropout,activation}.ts, parameter types in
+  // ./pool-activation-types.ts. Pooling views are 4-D [B, C, H, W] with any strides; every
+  // output is a fresh contiguous storage.
+  /** Max pooling → [values float32 [B, C, outH, outW], indices int32 (h·inW + w; first max on ties, NaN wins)]. */
+  maxPool2d(x: View, geom: import('./pool-activation-types.ts').Pool2dGeometry): [Storage, Storage];
+  /** dx [B, C, inH, inW]: each input element gets the sum of g over the windows whose index names it. */
+  maxPool2dBackward(g: View, indices: View, geom: import('./pool-activation-types.ts').Pool2dGeometry): Storage;
+  /** Average pooling (padding counts as zeros; divisor as PyTorch's avg_pool2d) → float32 [B, C, outH, outW]. */
+  avgPool2d(x: View, geom: import('./pool-activation-types.ts').Pool2dGeometry, divisor: import('./pool-activation-types.ts').AvgPoolDivisor): Storage;
+  avgPool2dBackward(g: View, geom: import('./pool-activation-types.ts').Pool2dGeometry, divisor: import('./pool-activation-types.ts').AvgPoolDivisor): Storage;
+  /** Mean over rows ⌊oh·H/outH⌋ .. ⌈(oh+1)·H/outH⌉ − 1 (columns likewise) → float32 [B, C, outH, outW]. */
+  adaptiveAvgPool2d(x: View, outH: number, outW: number): Storage;
+  adaptiveAvgPool2dBackward(g: View, inH: number, inW: number): Storage;
+  /**
+   * out[e] = x[e] · (keep ? scale : 0), float32 of x's shape; element e (row-major) uses draw
+   * ⌊e/group⌋, kept iff (its Philox word >>> 8) >= threshold (word mapping as `random('uniform')`).
+   * Consumes ⌈⌈numel/group⌉/4⌉ blocks from `state`. Identical bits on both backends.
+   */
+  dropout(x: View, threshold: number, scale: number, group: number, state: RandomState): Storage;
+  /** out = f(x) (see ActivationOp for `params`); float32, or int32 for clamp of an int tensor. */
+  activation(op: import('./pool-activation-types.ts').ActivationOp, x: View, params: readonly number[]): Storage;
+  /** out = g · f'(x), float32; g has x's shape (may be a broadcast view). */
+  activationBackward(op: import('./pool-activation-types.ts').ActivationOp, x: View, g: View, params: readonly number[]): Storage;
+
   // @primitives-anchor
 
   /** Submits pending work (no-op on the CPU). */

@@ -30,6 +30,8 @@ export class GpuRuntime {
   private readonly arenaData = new Uint8Array(ARENA_BYTES);
   private arenaUsed = 0;
   private pendingChecks: Promise<void>[] = [];
+  /** Flag buffers to copy out at the next submit (device-side validation, see watch()). */
+  private watches = new Map<PooledBuffer, (words: Uint32Array) => Error | null>();
   private failure: Error | null = null;
   private lostReason: string | null = null;
   private destroyed = false;
@@ -156,10 +158,26 @@ export class GpuRuntime {
     }
   }
 
+  /**
+   * Device-side validation for kernels that cannot throw (index bounds): at the next submit the
+   * first 16 bytes of `flag` are copied out, and once the GPU has run that batch `report` turns
+   * them into an Error (or null) that the next readback, sync or dispatch throws. Nothing waits
+   * on it. A later watch of the same flag in the same batch replaces the earlier report.
+   */
+  watch(flag: PooledBuffer, report: (words: Uint32Array) => Error | null): void {
+    this.watches.set(flag, report);
+  }
+
   /** Submits everything recorded so far. */
   flush(): void {
     if (!this.encoder) return;
     this.closePass();
+    const watched = [...this.watches].map(([flag, report]) => {
+      const staging = this.stagingPool.acquire(16);
+      this.encoder!.copyBufferToBuffer(flag.buffer, 0, staging.buffer, 0, 16);
+      return { staging, report };
+    });
+    this.watches.clear();
     if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaData.buffer, 0, this.arenaUsed);
     const kernels = [...this.batchKernels].join(', ');
     this.device.pushErrorScope('validation');
@@ -169,6 +187,20 @@ export class GpuRuntime {
         if (err) this.failure ??= new DeviceError(`webgrad: a batch of kernels (${kernels}) failed: ${err.message}`);
       }),
     );
+    for (const { staging, report } of watched) {
+      this.pendingChecks.push(
+        staging.buffer.mapAsync(GPUMapMode.READ, 0, 16).then(
+          () => {
+            const words = new Uint32Array(staging.buffer.getMappedRange(0, 16).slice(0));
+            staging.buffer.unmap();
+            this.stagingPool.release(staging);
+            const err = report(words);
+            if (err) this.failure ??= err;
+          },
+          () => {}, // device lost or destroyed: that is reported on its own
+        ),
+      );
+    }
     this.encoder = null;
     this.arenaUsed = 0;
     this.dispatches = 0;

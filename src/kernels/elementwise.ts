@@ -17,7 +17,7 @@ import { GpuStorage } from './storage.ts';
 import { INF, INF_DECL, MAIN_ARGS, MAX_RANK, NAN, NAN_DECL, UniformWriter, WG, flatIndex, grid1d, isNanExpr, scalarBits, wgslType } from './wgsl.ts';
 
 /** WGSL of one op over already-loaded values; `v` is the compute type (scalar or vec4). */
-type Expr = (args: string[], v: string) => string;
+export type Expr = (args: string[], v: string) => string;
 
 
 /** Unary ops. Transcendentals compute in f32; the rest keep the input's type. */
@@ -97,6 +97,8 @@ interface MapSpec {
   /** Storage dtype of each operand, or null for a scalar. */
   operands: (DType | null)[];
   expr: Expr;
+  /** WGSL functions the expression calls, for compute type `v` (emitted before the entry point). */
+  helpers?: (v: string) => string;
 }
 
 /** Where the output goes: a buffer, offset and strides over `shape` (contiguous for fresh outputs). */
@@ -131,6 +133,7 @@ function shaderSource(spec: MapSpec, vec4: boolean): string {
     args.push(`x${k}`);
   });
   const value = `${ov}(${spec.expr(args, cv)})`;
+  const helpers = spec.helpers ? spec.helpers(cv) : '';
   const rankSlots = MAX_RANK / 4;
   let src: string;
   if (vec4) {
@@ -138,6 +141,7 @@ function shaderSource(spec: MapSpec, vec4: boolean): string {
     src = `// ${spec.name} (vec4): thread i maps elements 4i..4i+3 of contiguous operands.
 ${NAN_DECL}
 ${INF_DECL}
+${helpers}
 struct Params { numel: u32, _a: u32, _b: u32, _c: u32, offs: vec4<u32>, scalars: vec4<u32> };
 ${decls.join('\n')}
 @group(0) @binding(${binding}) var<uniform> p: Params;
@@ -157,6 +161,7 @@ fn main(${MAIN_ARGS}) {
 // its coordinates, dotted with each operand's strides, give where to read and write.
 ${NAN_DECL}
 ${INF_DECL}
+${helpers}
 struct Params { numel: u32, rank: u32, _a: u32, _b: u32, shape: array<vec4<u32>, ${rankSlots}>, offs: vec4<u32>,
   strides: array<vec4<u32>, ${rankSlots * 4}>, scalars: vec4<u32> };
 ${decls.join('\n')}
@@ -253,6 +258,24 @@ export function where(rt: GpuRuntime, backend: GpuStorage['backend'], cond: View
   // The condition is loaded in the compute type; nonzero means true.
   const expr: Expr = ([c, x, y], v) => `select(${y}, ${x}, ${c} != ${v}(0))`;
   runMap(rt, { name: 'where', dtype, outDtype: dtype, operands: [cond.storage.dtype, dtypeOf(a), dtypeOf(b)], expr }, t, [cond, a, b], shape);
+  return s;
+}
+
+/**
+ * A map kernel into a fresh contiguous storage of `shape`: out[i] = expr(operands at i), with
+ * views broadcast to `shape` and numbers passed as uniforms (the scalars slot: at most 4
+ * operands, 3 of them views). For kernel families that bring their own expressions (src/kernels/activation.ts);
+ * `name` must identify the expression and helpers, since it keys the shader cache.
+ */
+export function mapKernel(
+  rt: GpuRuntime,
+  backend: GpuStorage['backend'],
+  spec: { name: string; dtype: DType; outDtype: DType; expr: Expr; helpers?: (v: string) => string },
+  operands: Operand[],
+  shape: Shape,
+): GpuStorage {
+  const [s, t] = fresh(rt, backend, shape, spec.outDtype);
+  runMap(rt, { ...spec, operands: operands.map(dtypeOf) }, t, operands, shape);
   return s;
 }
 

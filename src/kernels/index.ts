@@ -10,6 +10,14 @@ import * as ew from './elementwise.ts';
 import { reduce } from './reduce.ts';
 import { matmul } from './matmul.ts';
 import { random } from './random.ts';
+import * as conv from './conv.ts';
+import * as ix from './indexing.ts';
+import { optimStep } from './optim.ts';
+import * as pool from './pool.ts';
+import { dropout } from './dropout.ts';
+import { activation, activationBackward } from './activation.ts';
+import * as sm from './softmax.ts';
+import * as losses from './losses.ts';
 
 export type { GpuStorage };
 
@@ -60,6 +68,35 @@ export function createWebgpuBackend(rt: GpuRuntime): Backend & { runtime: GpuRun
     random: (kind: RandomKind, numel: number, dtype: DType, state: RandomState, a: number, b: number) =>
       random(rt, backend, kind, numel, dtype, state, a, b),
     // Neural-network primitive families: one line (or a few) per primitive, inserted above the anchor.
+    // Optimizer updates (issue #5).
+    optimStep: (update, param, grad, state) => optimStep(rt, update, param, grad, state),
+    // Indexing and scatter (issue #4).
+    indexGather: (x, indices, check) => ix.indexGather(rt, backend, x, indices, check),
+    indexScatterAdd: (dst, src, indices, check) => ix.indexScatterAdd(rt, dst, src, indices, check),
+    oneHot: (x, numClasses, check) => ix.oneHot(rt, backend, x, numClasses, check),
+    copyInto: (parts) => ix.copyInto(rt, parts),
+    // Pooling, dropout and activations (issue #4).
+    maxPool2d: (x, geom) => pool.maxPool2d(rt, backend, x, geom),
+    maxPool2dBackward: (g, indices, geom) => pool.maxPool2dBackward(rt, backend, g, indices, geom),
+    avgPool2d: (x, geom, divisor) => pool.avgPool2d(rt, backend, x, geom, divisor),
+    avgPool2dBackward: (g, geom, divisor) => pool.avgPool2dBackward(rt, backend, g, geom, divisor),
+    adaptiveAvgPool2d: (x, outH, outW) => pool.adaptiveAvgPool2d(rt, backend, x, outH, outW),
+    adaptiveAvgPool2dBackward: (g, inH, inW) => pool.adaptiveAvgPool2dBackward(rt, backend, g, inH, inW),
+    dropout: (x, threshold, scale, group, state) => dropout(rt, backend, x, threshold, scale, group, state),
+    activation: (op, x, params) => activation(rt, backend, op, x, params),
+    activationBackward: (op, x, g, params) => activationBackward(rt, backend, op, x, g, params),
+    // Convolution (issue #4).
+    conv2d: (x, w, bias, g) => conv.conv2d(rt, backend, x, w, bias, g),
+    conv2dBackwardInput: (gy, w, g) => conv.conv2dBackwardInput(rt, backend, gy, w, g),
+    conv2dBackwardWeight: (x, gy, g) => conv.conv2dBackwardWeight(rt, backend, x, gy, g),
+    // Softmax family and losses (issue #4).
+    softmax: (x, dim, log) => sm.softmax(rt, backend, x, dim, log),
+    softmaxBackward: (y, g, dim, log) => sm.softmaxBackward(rt, backend, y, g, dim, log),
+    classLoss: (x, target, weight, opts) => losses.classLoss(rt, backend, x, target, weight, opts),
+    classLossBackward: (x, target, weight, stats, g, opts) => losses.classLossBackward(rt, backend, x, target, weight, stats, g, opts),
+    pointwiseLoss: (op, a, b, weight, posWeight, reduction) => losses.pointwiseLoss(rt, backend, op, a, b, weight, posWeight, reduction),
+    pointwiseLossBackward: (op, wrt, a, b, weight, posWeight, g, scale) =>
+      losses.pointwiseLossBackward(rt, backend, op, wrt, a, b, weight, posWeight, g, scale),
     // @primitives-anchor
 
     flush: () => rt.flush(),

@@ -101,14 +101,15 @@ function checkConfig(c: MatmulConfig): void {
 }
 
 // ---------------------------------------------------------------------------------------
-// Uniforms (16 × u32). Strides and offsets are stored mod 2^32: u32 arithmetic wraps, so a
+// Uniforms (20 × u32). Strides and offsets are stored mod 2^32: u32 arithmetic wraps, so a
 // negative stride still lands on the right element.
 
 const PARAMS_WGSL = `struct Params {
-  m: u32, n: u32, k: u32, rowTiles: u32,
-  tiles: u32, aOff: u32, sab: u32, sam: u32,
-  sak: u32, bOff: u32, sbb: u32, sbk: u32,
-  sbn: u32, osm: u32, osn: u32, osb: u32,
+  m: u32, n: u32, k: u32, tiles: u32,
+  rowTiles: u32, colTiles: u32, aOff: u32, sab: u32,
+  sam: u32, sak: u32, bOff: u32, sbb: u32,
+  sbk: u32, sbn: u32, osm: u32, osn: u32,
+  osb: u32, _pad0: u32, _pad1: u32, _pad2: u32,
 };`;
 
 interface Problem {
@@ -130,11 +131,38 @@ interface Problem {
   osb: number;
 }
 
-function params(p: Problem, rowTiles: number, tiles: number): Uint32Array {
+/** Output tiles: `rowTiles` × `colTiles` per batch, numbered with rows fastest. */
+interface Tiling {
+  rowTiles: number;
+  colTiles: number;
+}
+
+function params(p: Problem, t: Tiling): Uint32Array {
+  const tiles = t.rowTiles * t.colTiles * p.batch;
   return Uint32Array.from(
-    [p.m, p.n, p.k, rowTiles, tiles, p.aOff, p.sab, p.sam, p.sak, p.bOff, p.sbb, p.sbk, p.sbn, p.osm, p.osn, p.osb],
+    [p.m, p.n, p.k, tiles, t.rowTiles, t.colTiles, p.aOff, p.sab, p.sam, p.sak, p.bOff, p.sbb, p.sbk, p.sbn, p.osm, p.osn, p.osb, 0, 0, 0],
     (v) => v >>> 0,
   );
+}
+
+/**
+ * WGSL that numbers this workgroup's tile t over the folded grid and decodes it into batch bi,
+ * row tile and column tile. Rows run fastest, so consecutive workgroups share one B panel.
+ */
+const TILE_WGSL = `  let t = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
+  if (t >= p.tiles) { return; }
+  let rowTile = t % p.rowTiles;
+  let rest = t / p.rowTiles;
+  let colTile = rest % p.colTiles;
+  let bi = rest / p.colTiles;`;
+
+/** The grid for `tiles` workgroups, folded into x, y and z of at most `max` each. */
+function grid(tiles: number, max: number): [number, number, number] {
+  const x = Math.min(tiles, max);
+  const y = Math.min(Math.ceil(tiles / x), max);
+  const z = Math.ceil(tiles / (x * y));
+  if (z > max) throw new ShapeError('matmul', `${tiles} output tiles exceed the ${max}³ workgroup grid`);
+  return [x, y, z];
 }
 
 const aligned = (...xs: number[]): boolean => xs.every((x) => x >= 0 && x % 4 === 0);
@@ -150,13 +178,6 @@ function bMode(p: Problem): BMode {
   if (p.sbn === 1 && aligned(p.n, p.sbk, p.sbb, p.bOff)) return 'n4';
   if (p.sbk === 1 && aligned(p.k, p.sbn, p.sbb, p.bOff)) return 'k4';
   return 's';
-}
-
-/** Workgroups for `tiles` row tiles (batch × row blocks) folded into y and z, each ≤ `max`. */
-function foldTiles(tiles: number, max: number): [number, number] {
-  if (tiles <= max) return [tiles, 1];
-  const z = Math.ceil(tiles / max);
-  return [Math.ceil(tiles / z), z];
 }
 
 /** The same product with the operands swapped: out[b]ᵀ = b[b]ᵀ · a[b]ᵀ, written through transposed output strides. */
@@ -191,9 +212,9 @@ interface RegisterSpec {
 }
 
 /**
- * WGSL of the register kernel. Invocation `l` of workgroup `w` computes the rows×cols block
- * of out[bi] at rows row0.. and columns col0.., where the tile t = w.y + w.z·nwg.y gives
- * bi = t / rowTiles and row0 = (t % rowTiles)·rows, and col0 = (w.x·wg + l)·cols.
+ * WGSL of the register kernel. Invocation `l` of the workgroup with tile t computes the
+ * rows×cols block of out[bi] at rows row0 = rowTile·rows.. and columns col0 = (colTile·wg + l)·cols..
+ * (TILE_WGSL decodes t).
  * Loads clamp rows/columns to the matrix, so out-of-range lanes compute garbage they never store.
  */
 function registerSource(s: RegisterSpec): string {
@@ -251,8 +272,8 @@ function registerSource(s: RegisterSpec): string {
   const aType = am === 's' ? 'f32' : 'vec4<f32>';
   const bType = bm === 's' ? 'f32' : 'vec4<f32>';
   line(`// matmul 'register' (${TM} rows × ${TN} cols per invocation, ${wg} invocations, A ${am}${L ? ` shared over ${L} lanes` : ''}, B ${bm}).`);
-  line(`// Invocation l of workgroup w computes out[bi, row0 .. row0+${TM - 1}, col0 .. col0+${TN - 1}] where the tile`);
-  line(`// t = w.y + w.z * nwg.y gives bi = t / rowTiles, row0 = (t % rowTiles) * ${TM}, and col0 = (w.x * ${wg} + l) * ${TN}.`);
+  line(`// Invocation l of the workgroup with tile t computes out[bi, row0 .. row0+${TM - 1}, col0 .. col0+${TN - 1}]`);
+  line(`// where t = (bi * colTiles + colTile) * rowTiles + rowTile, row0 = rowTile * ${TM}, col0 = (colTile * ${wg} + l) * ${TN}.`);
   if (L > 0) line('enable subgroups;');
   line(PARAMS_WGSL);
   line(`@group(0) @binding(0) var<storage, read_write> out: array<f32>;`);
@@ -265,11 +286,9 @@ function registerSource(s: RegisterSpec): string {
       L > 0 ? ', @builtin(subgroup_invocation_id) sgi: u32' : ''
     }) {`,
   );
-  line(`  let t = wid.y + wid.z * nwg.y;`);
-  line(`  if (t >= p.tiles) { return; }`);
-  line(`  let bi = t / p.rowTiles;`);
-  line(`  let row0 = (t - bi * p.rowTiles) * ${TM}u;`);
-  line(`  let col0 = (wid.x * ${wg}u + lid) * ${TN}u;`);
+  line(TILE_WGSL);
+  line(`  let row0 = rowTile * ${TM}u;`);
+  line(`  let col0 = (colTile * ${wg}u + lid) * ${TN}u;`);
   line(`  let aBase = p.aOff + bi * p.sab;`);
   line(`  let bBase = p.bOff + bi * p.sbb;`);
   // Per-lane load offsets at k = 0, for the main (kb = 4) and tail (kb = 1) blocks.
@@ -334,8 +353,8 @@ function tiledSource(tileK: number, aKFast: boolean, bNFast: boolean): string {
   const out: string[] = [];
   const line = (x: string): void => void out.push(x);
   line(`// matmul 'tiled' (64×64 tile per 16×16 workgroup, 4×4 per thread, K staged ${KT} deep).`);
-  line(`// Thread (tx, ty) of workgroup (w.x, t) computes out[bi, row0 + ty + 16i, w.x * 64 + tx + 16j] for i, j < 4,`);
-  line(`// where bi = t / rowTiles and row0 = (t % rowTiles) * 64, t = w.y + w.z * nwg.y.`);
+  line(`// Thread (tx, ty) of the workgroup with tile t computes out[bi, row0 + ty + 16i, col0 + tx + 16j] for i, j < 4,`);
+  line(`// where t = (bi * colTiles + colTile) * rowTiles + rowTile, row0 = rowTile * 64, col0 = colTile * 64.`);
   line(PARAMS_WGSL);
   line(`@group(0) @binding(0) var<storage, read_write> out: array<f32>;`);
   line(`@group(0) @binding(1) var<storage, read> a: array<f32>;`);
@@ -345,11 +364,9 @@ function tiledSource(tileK: number, aKFast: boolean, bNFast: boolean): string {
   line(`var<workgroup> Bs: array<f32, ${KT * 64}>;`);
   line(`@compute @workgroup_size(16, 16)`);
   line(`fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {`);
-  line(`  let t = wid.y + wid.z * nwg.y;`);
-  line(`  if (t >= p.tiles) { return; }`);
-  line(`  let bi = t / p.rowTiles;`);
-  line(`  let row0 = (t - bi * p.rowTiles) * 64u;`);
-  line(`  let col0 = wid.x * 64u;`);
+  line(TILE_WGSL);
+  line(`  let row0 = rowTile * 64u;`);
+  line(`  let col0 = colTile * 64u;`);
   line(`  let aBase = p.aOff + bi * p.sab;`);
   line(`  let bBase = p.bOff + bi * p.sbb;`);
   line(`  let tx = lid.x;`);
@@ -442,6 +459,19 @@ export function matmul(rt: GpuRuntime, backend: Backend, a: View, b: View, confi
   const numel = batch * m * n;
   const result = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(numel, 1) * 4), 'float32', numel);
   if (numel === 0) return result;
+  try {
+    launch(rt, config, a, b, sa, sb, result);
+  } catch (e) {
+    result.release();
+    throw e;
+  }
+  return result;
+}
+
+/** Picks the kernel and its load modes for these views and records the dispatch. */
+function launch(rt: GpuRuntime, config: MatmulConfig, a: View, b: View, sa: GpuStorage, sb: GpuStorage, result: GpuStorage): void {
+  const [batch, m, k] = a.shape as [number, number, number];
+  const n = b.shape[2]!;
 
   const [sab, sam, sak] = a.strides as [number, number, number];
   const [sbb, sbk, sbn] = b.strides as [number, number, number];
@@ -456,17 +486,14 @@ export function matmul(rt: GpuRuntime, backend: Backend, a: View, b: View, confi
   const maxDim = rt.limits.maxComputeWorkgroupsPerDimension;
 
   if (config.variant === 'tiled') {
-    const rowTiles = Math.ceil(m / 64);
-    const tiles = batch * rowTiles;
-    const gx = Math.ceil(n / 64);
-    if (gx > maxDim) throw new ShapeError(op, `N = ${n} needs ${gx} workgroups in x (limit ${maxDim})`, [a.shape, b.shape]);
+    const tiling = { rowTiles: Math.ceil(m / 64), colTiles: Math.ceil(n / 64) };
     const aKFast = Math.abs(p.sak) <= Math.abs(p.sam);
     const bNFast = Math.abs(p.sbn) <= Math.abs(p.sbk);
     const key = `tiled|${config.tileK}|${aKFast}|${bNFast}`;
     const src = cachedSource(key, () => tiledSource(config.tileK, aKFast, bNFast));
-    const [gy, gz] = foldTiles(tiles, maxDim);
-    rt.dispatch(rt.kernel(`matmul_tiled_k${config.tileK}`, src), [result.buffer, sa.buffer, sb.buffer], params(p, rowTiles, tiles), [gx, gy, gz]);
-    return result;
+    const g = grid(tiling.rowTiles * tiling.colTiles * batch, maxDim);
+    rt.dispatch(rt.kernel(`matmul_tiled_k${config.tileK}`, src), [result.buffer, sa.buffer, sb.buffer], params(p, tiling), g);
+    return;
   }
 
   // A narrow output wastes most of a workgroup's columns: compute outᵀ = bᵀ·aᵀ instead when
@@ -482,13 +509,9 @@ export function matmul(rt: GpuRuntime, backend: Backend, a: View, b: View, confi
     am: k === 0 ? 's' : aMode(q),
     bm: k === 0 ? 's' : bMode(q),
   };
-  const rowTiles = Math.ceil(q.m / spec.rows);
-  const tiles = batch * rowTiles;
-  const gx = Math.ceil(q.n / (spec.wg * spec.cols));
-  if (gx > maxDim) throw new ShapeError(op, `an output of ${Math.max(m, n)} columns needs ${gx} workgroups in x (limit ${maxDim})`, [a.shape, b.shape]);
+  const tiling = { rowTiles: Math.ceil(q.m / spec.rows), colTiles: Math.ceil(q.n / (spec.wg * spec.cols)) };
   const key = `register|${spec.rows}|${spec.cols}|${spec.wg}|${spec.lanes}|${spec.am}|${spec.bm}`;
   const src = cachedSource(key, () => registerSource(spec));
-  const [gy, gz] = foldTiles(tiles, maxDim);
-  rt.dispatch(rt.kernel(`matmul_register_${spec.am}_${spec.bm}`, src), [result.buffer, ...inputs], params(q, rowTiles, tiles), [gx, gy, gz]);
-  return result;
+  const g = grid(tiling.rowTiles * tiling.colTiles * batch, maxDim);
+  rt.dispatch(rt.kernel(`matmul_register_${spec.am}_${spec.bm}`, src), [result.buffer, ...inputs], params(q, tiling), g);
 }

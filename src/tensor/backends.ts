@@ -12,6 +12,7 @@ let webgpu: (Backend & { runtime: GpuRuntime }) | null = null;
 let pending: Promise<void> | null = null;
 let defaultName: BackendName = 'webgpu';
 
+/** Options of `init()`: the default device and how the WebGPU adapter is chosen. */
 export interface InitOptions extends AcquireOptions {
   /** Device new tensors go to by default ('webgpu' unless set). */
   defaultDevice?: BackendName;
@@ -56,10 +57,12 @@ export function gpuRuntime(): GpuRuntime {
   return webgpu!.runtime;
 }
 
+/** The device new tensors go to when `{ device }` is not given ('webgpu' unless changed). */
 export function defaultDevice(): BackendName {
   return defaultName;
 }
 
+/** Sets the device new tensors go to; `'cpu'` runs everything on the float64 reference. */
 export function setDefaultDevice(name: BackendName): void {
   defaultName = name;
 }

@@ -9,12 +9,18 @@ import { getBackend } from './backends.ts';
 import { defaultGenerator, type Generator } from './random.ts';
 import { Tensor, type NestedArray } from './tensor.ts';
 
+/** Options every creation function takes. */
 export interface CreateOptions {
+  /** Element type; float32 unless the data say otherwise (see `tensor`). */
   dtype?: DType;
+  /** 'webgpu' or 'cpu'; default `defaultDevice()`. */
   device?: BackendName;
+  /** Record ops on the new tensor for backward (float32 only). */
   requiresGrad?: boolean;
 }
+/** Creation options plus the random generator to draw from. */
 export interface RandomOptions extends CreateOptions {
+  /** Generator to draw from; default the global one seeded by `manualSeed`. */
   generator?: Generator;
 }
 
@@ -119,16 +125,20 @@ export function zeros(...args: (number | readonly number[] | CreateOptions)[]): 
   const [shape, opts] = split<CreateOptions>(args);
   return full(shapeOf('zeros', shape), 0, opts);
 }
+/** A tensor of ones. @example ones(2, 3); ones([2, 3], { dtype: 'int32' }) */
 export function ones(...args: (number | readonly number[] | CreateOptions)[]): Tensor {
   const [shape, opts] = split<CreateOptions>(args);
   return full(shapeOf('ones', shape), 1, opts);
 }
+/** Zeros with `t`'s shape, dtype and device (overridable in `opts`). */
 export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor {
   return full(t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
 }
+/** Ones with `t`'s shape, dtype and device (overridable in `opts`). */
 export function onesLike(t: Tensor, opts: CreateOptions = {}): Tensor {
   return full(t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
 }
+/** `value` everywhere, with `t`'s shape, dtype and device (overridable in `opts`). */
 export function fullLike(t: Tensor, value: number, opts: CreateOptions = {}): Tensor {
   return full(t.shape, value, { dtype: t.dtype, device: t.device, ...opts });
 }
@@ -190,9 +200,11 @@ export function randint(low: number, high: number, shape: readonly number[], opt
   checkShape('randint', shape);
   return drawRandom('randint', [...shape], low, high, opts, opts.dtype ?? 'int32');
 }
+/** Uniform draws in [0, 1) with `t`'s shape and device. */
 export function randLike(t: Tensor, opts: RandomOptions = {}): Tensor {
   return rand([...t.shape], { device: t.device, ...opts });
 }
+/** Standard normal draws with `t`'s shape and device. */
 export function randnLike(t: Tensor, opts: RandomOptions = {}): Tensor {
   return randn([...t.shape], { device: t.device, ...opts });
 }

@@ -8,6 +8,11 @@ import { CpuStorage, cpuBackend, philoxBlocks } from '../backend/cpu/index.ts';
 /** PyTorch's default seed, so an unseeded run is still deterministic. */
 const DEFAULT_SEED = 67280421310721;
 
+/**
+ * A seeded Philox4x32-10 stream of random numbers (PyTorch's `torch.Generator`): the same seed
+ * gives the same numbers on the GPU and the CPU reference. Pass one as `{ generator }` to a
+ * random creation function to draw from it instead of the global one.
+ */
 export class Generator {
   private key: [number, number] = [0, 0];
   private counter = 0;
@@ -26,6 +31,7 @@ export class Generator {
     return this;
   }
 
+  /** The seed this generator was last seeded with. */
   initialSeed(): number {
     return this.seed;
   }
@@ -51,15 +57,22 @@ export class Generator {
   }
 
   /** Snapshot for checkpoints (PyTorch's get_state/set_state). */
-  getState(): { seed: number; counter: number } {
+  getState(): {
+    /** The seed last set. */
+    seed: number;
+    /** Philox blocks consumed since then. */
+    counter: number;
+  } {
     return { seed: this.seed, counter: this.counter };
   }
+  /** Restores a `getState()` snapshot: the stream continues from where it was taken. */
   setState(s: { seed: number; counter: number }): void {
     this.manualSeed(s.seed);
     this.counter = s.counter;
   }
 }
 
+/** The global generator that random ops use by default; `manualSeed(n)` reseeds it. */
 export const defaultGenerator = new Generator();
 
 /** Seeds the default generator (PyTorch's `torch.manual_seed`). */

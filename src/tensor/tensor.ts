@@ -14,6 +14,12 @@ import * as R from '../autograd/ops/reduce.ts';
 import * as V from '../autograd/ops/views.ts';
 import * as M from '../autograd/ops/matmul.ts';
 import * as I from '../autograd/ops/inplace.ts';
+import * as IX from '../autograd/ops/indexing.ts';
+import * as CAT from '../autograd/ops/cat.ts';
+import * as POOL from '../autograd/ops/pool.ts';
+import * as DROP from '../autograd/ops/dropout.ts';
+import * as ACT from '../autograd/ops/activation.ts';
+import * as SM from '../autograd/ops/softmax.ts';
 import { getBackend } from './backends.ts';
 import { formatTensor, type FormatOptions } from './format.ts';
 import { registerTensorCheck, track, untrack } from './scope.ts';
@@ -41,6 +47,16 @@ const finalizer = new FinalizationRegistry<{ storage: Storage; node: Node | null
   held.node?.unref();
 });
 
+/**
+ * An n-dimensional array on a device ('webgpu' or the float64 'cpu' reference) with
+ * reverse-mode autograd state. Ops return new tensors at once (the GPU work is queued);
+ * reading values back (`data`, `toArray`, `item`, `print`) is the only async part. Free it with
+ * `dispose()`, `using`, or `scope()`.
+ * @example
+ * const a = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * a.mul(a).sum().backward();
+ * await a.grad!.print(); // tensor([[2., 4.], [6., 8.]])
+ */
 export class Tensor {
   private _storage: Storage | null;
   private _gradFn: Node | null = null;
@@ -48,8 +64,11 @@ export class Tensor {
   private _requiresGrad = false;
   /** Accumulated gradient of a leaf after backward(). */
   grad: Tensor | null = null;
+  /** Size of each dim, e.g. `[64, 784]`; `[]` for a 0-d (scalar) tensor. */
   readonly shape: readonly number[];
+  /** Storage elements to step over per index along each dim (views share a storage through strides). */
   readonly strides: readonly number[];
+  /** Storage index of the first element. */
   readonly offset: number;
   private readonly token = {};
 
@@ -69,18 +88,23 @@ export class Tensor {
 
   // ---- identity -------------------------------------------------------------------------
 
+  /** Element type: 'float32', 'int32' or 'bool'. */
   get dtype(): DType {
     return this.storage.dtype;
   }
+  /** Where the data lives: 'webgpu', or 'cpu' (the float64 reference). */
   get device(): BackendName {
     return this.storage.backend.name;
   }
+  /** Number of dims (PyTorch's `x.ndim`). */
   get ndim(): number {
     return this.shape.length;
   }
+  /** Number of dims (PyTorch's `x.dim()`). */
   dim(): number {
     return this.shape.length;
   }
+  /** Number of elements: the product of the shape (1 for a 0-d tensor). */
   get numel(): number {
     return numel(this.shape);
   }
@@ -90,6 +114,7 @@ export class Tensor {
   size(dim?: number): number | readonly number[] {
     return dim === undefined ? this.shape : this.shape[V.normDimOf('size', dim, this.ndim)]!;
   }
+  /** True once `dispose()` has freed this tensor. */
   get disposed(): boolean {
     return this._storage === null;
   }
@@ -106,21 +131,26 @@ export class Tensor {
   get version(): number {
     return this.storage.version;
   }
+  /** True when the elements are stored row-major without gaps (a transposed view is not). */
   isContiguous(): boolean {
     return isContiguous(this.shape, this.strides);
   }
+  /** Throws a DisposedError naming `op` when this tensor was disposed. */
   assertAlive(op: string): void {
     if (!this._storage) throw new DisposedError(op, this.shape);
   }
 
   // ---- autograd state --------------------------------------------------------------------
 
+  /** Whether ops on this tensor are recorded for `backward()` (PyTorch's `requires_grad`). */
   get requiresGrad(): boolean {
     return this._requiresGrad;
   }
+  /** Same as `requiresGrad_(v)`: leaves only; float32 only. */
   set requiresGrad(v: boolean) {
     this.requiresGrad_(v);
   }
+  /** The graph node that computed this tensor; null for leaves (PyTorch's `grad_fn`). */
   get gradFn(): Node | null {
     return this._gradFn;
   }
@@ -203,6 +233,7 @@ export class Tensor {
     untrack(this);
   }
 
+  /** Lets `using t = …` free the tensor at the end of the block (same as `dispose()`). */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -275,9 +306,11 @@ export class Tensor {
     be.copy(t.layout, value);
     return t;
   }
+  /** Zeros of this shape on this device (dtype default this one's). */
   zerosLike(dtype?: DType): Tensor {
     return this.fullLike(0, dtype);
   }
+  /** Ones of this shape on this device (dtype default this one's). */
   onesLike(dtype?: DType): Tensor {
     return this.fullLike(1, dtype);
   }
@@ -296,9 +329,14 @@ export class Tensor {
   rsub(other: TensorOrScalar): Tensor {
     return E.sub(other, this);
   }
+  /**
+   * Elementwise `this · other`, broadcast.
+   * @example x.mul(2); a.mul(b) // [3, 1] · [4] → [3, 4]
+   */
   mul(other: TensorOrScalar): Tensor {
     return E.mul(this, other);
   }
+  /** Elementwise `this / other`, broadcast. */
   div(other: TensorOrScalar): Tensor {
     return E.div(this, other);
   }
@@ -306,90 +344,119 @@ export class Tensor {
   rdiv(other: TensorOrScalar): Tensor {
     return E.div(other, this);
   }
+  /** Elementwise `this ** exponent`, broadcast. @example x.pow(2) */
   pow(exponent: TensorOrScalar): Tensor {
     return E.pow(this, exponent);
   }
+  /** Elementwise larger of `this` and `other`, broadcast (torch.maximum). */
   maximum(other: TensorOrScalar): Tensor {
     return E.maximum(this, other);
   }
+  /** Elementwise smaller of `this` and `other`, broadcast (torch.minimum). */
   minimum(other: TensorOrScalar): Tensor {
     return E.minimum(this, other);
   }
+  /** Elementwise `-x`. */
   neg(): Tensor {
     return E.unary('neg', this);
   }
+  /** Elementwise `e^x`. */
   exp(): Tensor {
     return E.unary('exp', this);
   }
+  /** Elementwise natural logarithm. */
   log(): Tensor {
     return E.unary('log', this);
   }
+  /** Elementwise `√x`. */
   sqrt(): Tensor {
     return E.unary('sqrt', this);
   }
+  /** Elementwise `1/√x`. */
   rsqrt(): Tensor {
     return E.unary('rsqrt', this);
   }
+  /** Elementwise `1/x`. */
   reciprocal(): Tensor {
     return E.unary('reciprocal', this);
   }
+  /** Elementwise `x²`. */
   square(): Tensor {
     return E.unary('square', this);
   }
+  /** Elementwise `|x|`. */
   abs(): Tensor {
     return E.unary('abs', this);
   }
+  /** Elementwise -1, 0 or 1. */
   sign(): Tensor {
     return E.unary('sign', this);
   }
+  /** Elementwise sine. */
   sin(): Tensor {
     return E.unary('sin', this);
   }
+  /** Elementwise cosine. */
   cos(): Tensor {
     return E.unary('cos', this);
   }
+  /** Elementwise hyperbolic tangent. */
   tanh(): Tensor {
     return E.unary('tanh', this);
   }
+  /** Elementwise `1 / (1 + e^-x)`. */
   sigmoid(): Tensor {
     return E.unary('sigmoid', this);
   }
+  /** Elementwise `max(x, 0)`; its gradient at 0 is 0, as in PyTorch. */
   relu(): Tensor {
     return E.unary('relu', this);
   }
+  /** Elementwise largest integer ≤ x. */
   floor(): Tensor {
     return E.unary('floor', this);
   }
+  /** Elementwise smallest integer ≥ x. */
   ceil(): Tensor {
     return E.unary('ceil', this);
   }
+  /** Elementwise nearest integer. */
   round(): Tensor {
     return E.unary('round', this);
   }
+  /** Elementwise `!x` as a bool tensor (nonzero is true). */
   logicalNot(): Tensor {
     return E.unary('logicalNot', this);
   }
+  /** Elementwise `this == other`, broadcast, as a bool tensor. */
   eq(other: TensorOrScalar): Tensor {
     return E.compare('eq', this, other);
   }
+  /** Elementwise `this != other`, broadcast, as a bool tensor. */
   ne(other: TensorOrScalar): Tensor {
     return E.compare('ne', this, other);
   }
+  /** Elementwise `this < other`, broadcast, as a bool tensor. */
   lt(other: TensorOrScalar): Tensor {
     return E.compare('lt', this, other);
   }
+  /** Elementwise `this <= other`, broadcast, as a bool tensor. */
   le(other: TensorOrScalar): Tensor {
     return E.compare('le', this, other);
   }
+  /** Elementwise `this > other`, broadcast, as a bool tensor. @example x.gt(0).float() */
   gt(other: TensorOrScalar): Tensor {
     return E.compare('gt', this, other);
   }
+  /** Elementwise `this >= other`, broadcast, as a bool tensor. */
   ge(other: TensorOrScalar): Tensor {
     return E.compare('ge', this, other);
   }
+  /** Elementwise `this && other`, broadcast, as a bool tensor (nonzero is true). */
   logicalAnd(other: TensorOrScalar): Tensor {
     return E.compare('logicalAnd', this, other);
   }
+  /** Elementwise `this || other`, broadcast, as a bool tensor (nonzero is true). */
   logicalOr(other: TensorOrScalar): Tensor {
     return E.compare('logicalOr', this, other);
   }
@@ -405,12 +472,15 @@ export class Tensor {
   type(dtype: DType): Tensor {
     return E.cast(this, dtype);
   }
+  /** A float32 copy (`to('float32')`). */
   float(): Tensor {
     return E.cast(this, 'float32');
   }
+  /** An int32 copy, truncated toward zero (`to('int32')`). */
   int(): Tensor {
     return E.cast(this, 'int32');
   }
+  /** A bool copy: nonzero is true (`to('bool')`). */
   bool(): Tensor {
     return E.cast(this, 'bool');
   }
@@ -421,9 +491,14 @@ export class Tensor {
 
   // ---- reductions ------------------------------------------------------------------------
 
+  /**
+   * Sum over `dim` (all dims when omitted); `keepdim` keeps reduced dims with size 1.
+   * @example x.sum(); x.sum(1, true) // [n, m] → [n, 1]
+   */
   sum(dim?: Dims, keepdim = false): Tensor {
     return R.reduce('sum', this, dim, keepdim);
   }
+  /** Mean over `dim` (all dims when omitted); `keepdim` keeps reduced dims with size 1. */
   mean(dim?: Dims, keepdim = false): Tensor {
     return R.reduce('mean', this, dim, keepdim);
   }
@@ -431,6 +506,7 @@ export class Tensor {
   max(dim?: Dims, keepdim = false): Tensor {
     return R.reduce('max', this, dim, keepdim);
   }
+  /** Smallest value over `dim` (all dims by default); ties share the gradient equally (torch.amin). */
   min(dim?: Dims, keepdim = false): Tensor {
     return R.reduce('min', this, dim, keepdim);
   }
@@ -438,6 +514,7 @@ export class Tensor {
   argmax(dim?: number, keepdim = false): Tensor {
     return R.argReduce('argmax', this, dim, keepdim);
   }
+  /** Index of the smallest value along `dim` (of the flattened tensor when omitted); first on ties. */
   argmin(dim?: number, keepdim = false): Tensor {
     return R.argReduce('argmin', this, dim, keepdim);
   }
@@ -448,6 +525,7 @@ export class Tensor {
   matmul(other: Tensor): Tensor {
     return M.matmul(this, other);
   }
+  /** 2-D matrix product `[n, k] × [k, m] → [n, m]`, without broadcasting (torch.mm). */
   mm(other: Tensor): Tensor {
     return M.mm(this, other);
   }
@@ -462,9 +540,11 @@ export class Tensor {
   view(...shape: (number | readonly number[])[]): Tensor {
     return V.view(this, V.shapeArg(shape));
   }
+  /** The dims reordered, as a view. @example x.permute(0, 2, 1) // [a, b, c] → [a, c, b] */
   permute(...dims: (number | readonly number[])[]): Tensor {
     return V.permute(this, V.shapeArg(dims));
   }
+  /** `dim0` and `dim1` swapped, as a view. */
   transpose(dim0: number, dim1: number): Tensor {
     return V.transpose(this, dim0, dim1);
   }
@@ -480,12 +560,15 @@ export class Tensor {
   get mT(): Tensor {
     return V.transpose(this, -2, -1);
   }
+  /** A view with a size-1 dim inserted at `dim`. @example x.unsqueeze(1) // [n] → [n, 1] */
   unsqueeze(dim: number): Tensor {
     return V.unsqueeze(this, dim);
   }
+  /** A view without size-1 dims (only those among `dim` when given). */
   squeeze(dim?: Dims): Tensor {
     return V.squeeze(this, dim);
   }
+  /** Dims `startDim..endDim` merged into one (a view when the strides allow). @example x.flatten(1) // [n, 1, 28, 28] → [n, 784] */
   flatten(startDim = 0, endDim = -1): Tensor {
     return V.flatten(this, startDim, endDim);
   }
@@ -493,6 +576,7 @@ export class Tensor {
   expand(...shape: (number | readonly number[])[]): Tensor {
     return V.expand(this, V.shapeArg(shape));
   }
+  /** A broadcast view with `other`'s shape (`expand(other.shape)`). */
   expandAs(other: Tensor): Tensor {
     return V.expand(this, other.shape);
   }
@@ -500,6 +584,7 @@ export class Tensor {
   slice(dim: number, start?: number, end?: number, step = 1): Tensor {
     return V.slice(this, dim, start, end, step);
   }
+  /** `length` elements from `start` along `dim`, as a view. */
   narrow(dim: number, start: number, length: number): Tensor {
     return V.narrow(this, dim, start, length);
   }
@@ -513,30 +598,143 @@ export class Tensor {
   }
 
   // ---- neural-network ops (src/autograd/ops/*): one group per family, inserted above -------
+  // ---- indexing, scatter, split (src/autograd/ops/indexing.ts, cat.ts) -----------------------
+
+  /** Values picked along `dim` by the int32 `index` (same number of dims): out[i][j] = x[i][index[i][j]] for dim 1 (torch.gather). */
+  gather(dim: number, index: Tensor): Tensor {
+    return IX.gather(this, dim, index);
+  }
+  /** The slices along `dim` at the positions of the 1-D int32 `index` (torch.index_select). */
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return IX.indexSelect(this, dim, index);
+  }
+  /**
+   * Advanced indexing, PyTorch's `x[i, j]`: one int32 tensor or null (`:`) per leading dim.
+   * @example preds.index(arange(n), targets) // preds[arange(n), targets]
+   */
+  index(...indices: IX.IndexEntry[]): Tensor {
+    return IX.index(this, indices);
+  }
+  /** This tensor with `src` added where `index` points along `dim`; duplicates accumulate (torch.scatter_add). */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    return IX.scatterAdd(this, dim, index, src);
+  }
+  /** In-place scatterAdd (inside noGrad when this tensor requires grad). */
+  scatterAdd_(dim: number, index: Tensor, src: Tensor): this {
+    IX.scatterAdd_(this, dim, index, src);
+    return this;
+  }
+  /** `value` where the bool `mask` is true, else this tensor's values (torch.masked_fill). */
+  maskedFill(mask: Tensor, value: number): Tensor {
+    return IX.maskedFill(this, mask, value);
+  }
+  /** Views of pieces of `splitSize` (last smaller) or of the given section sizes along `dim`. */
+  split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+    return CAT.split(this, splitSizeOrSections, dim);
+  }
+  /** At most `chunks` views of ceil(size / chunks) along `dim` (torch.chunk). */
+  chunk(chunks: number, dim = 0): Tensor[] {
+    return CAT.chunk(this, chunks, dim);
+  }
+
+  // ---- pooling, dropout, activations (src/autograd/ops/{pool,dropout,activation}.ts) --------
+  /** Max pooling of [N, C, H, W] or [C, H, W] (F.maxPool2d). @example x.maxPool2d(2) // [64, 20, 24, 24] → [64, 20, 12, 12] */
+  maxPool2d(kernelSize: POOL.Size2 | POOL.MaxPool2dOptions, opts: Partial<POOL.MaxPool2dOptions> = {}): Tensor {
+    return POOL.maxPool2d(this, kernelSize, opts);
+  }
+  /** Average pooling of [N, C, H, W] or [C, H, W] (F.avgPool2d). @example x.avgPool2d(2) */
+  avgPool2d(kernelSize: POOL.Size2 | POOL.AvgPool2dOptions, opts: Partial<POOL.AvgPool2dOptions> = {}): Tensor {
+    return POOL.avgPool2d(this, kernelSize, opts);
+  }
+  /** Average pooling to a fixed [outH, outW] (F.adaptiveAvgPool2d). @example x.adaptiveAvgPool2d(1) */
+  adaptiveAvgPool2d(outputSize: number | readonly [number | null, number | null]): Tensor {
+    return POOL.adaptiveAvgPool2d(this, outputSize);
+  }
+  /** Inverted dropout (F.dropout); a view of this tensor when not training. @example h.dropout(0.5, model.training) */
+  dropout(p = 0.5, training = true): Tensor {
+    return DROP.dropout(this, p, training);
+  }
+  /** Drops whole channels of [N, C, H, W] or [C, H, W] (F.dropout2d). */
+  dropout2d(p = 0.5, training = true): Tensor {
+    return DROP.dropout2d(this, p, training);
+  }
+  /** x > 0 ? x : negativeSlope·x. */
+  leakyRelu(negativeSlope = 0.01): Tensor {
+    return ACT.leakyRelu(this, negativeSlope);
+  }
+  /** x > 0 ? x : α(eˣ − 1). */
+  elu(alpha = 1): Tensor {
+    return ACT.elu(this, alpha);
+  }
+  /** x·Φ(x) (exact erf), or the tanh approximation with `{ approximate: 'tanh' }`. */
+  gelu(opts: ACT.GeluOptions = {}): Tensor {
+    return ACT.gelu(this, opts);
+  }
+  /** log(1 + e^(βx))/β, x above the threshold. */
+  softplus(opts: ACT.SoftplusOptions = {}): Tensor {
+    return ACT.softplus(this, opts);
+  }
+  /** log σ(x), stable for large |x|. */
+  logSigmoid(): Tensor {
+    return ACT.logSigmoid(this);
+  }
+  /** Elementwise min(max(x, min), max); a missing bound is open (torch.clamp). @example x.clamp(0, 1) */
+  clamp(min?: number | null, max?: number | null): Tensor {
+    return ACT.clamp(this, min, max);
+  }
+  /** Same as clamp (torch.clip). */
+  clip(min?: number | null, max?: number | null): Tensor {
+    return ACT.clamp(this, min, max);
+  }
+  /** clamp to [minVal, maxVal] with gradient 0 at the bounds. */
+  hardtanh(minVal = -1, maxVal = 1): Tensor {
+    return ACT.hardtanh(this, minVal, maxVal);
+  }
+  /** x·σ(x). */
+  silu(): Tensor {
+    return ACT.silu(this);
+  }
+
+  // Softmax family (issue #4).
+  /** exp(x) / Σ exp(x) along `dim`, max-subtracted, one fused kernel (PyTorch's `x.softmax(dim)`). */
+  softmax(dim: number): Tensor {
+    return SM.softmax(this, dim);
+  }
+  /** log(softmax(x)) along `dim` as (x − max) − log Σ exp(x − max): finite for any finite logits. */
+  logSoftmax(dim: number): Tensor {
+    return SM.logSoftmax(this, dim);
+  }
+
   // @methods-anchor
 
   // ---- in place (trailing underscore, as in PyTorch) ---------------------------------------
 
+  /** In place `this += alpha · other`; returns this. On a leaf that requires grad, only inside `noGrad`. */
   add_(other: TensorOrScalar, alpha = 1): this {
     I.binaryInPlace('add_', this, other, alpha);
     return this;
   }
+  /** In place `this -= alpha · other`; returns this. @example noGrad(() => w.sub_(w.grad!, lr)) */
   sub_(other: TensorOrScalar, alpha = 1): this {
     I.binaryInPlace('sub_', this, other, alpha);
     return this;
   }
+  /** In place `this *= other`; returns this. */
   mul_(other: TensorOrScalar): this {
     I.binaryInPlace('mul_', this, other, 1);
     return this;
   }
+  /** In place `this /= other`; returns this. */
   div_(other: TensorOrScalar): this {
     I.binaryInPlace('div_', this, other, 1);
     return this;
   }
+  /** Sets every element to `value`; returns this. */
   fill_(value: number): this {
     I.fill_(this, value);
     return this;
   }
+  /** Sets every element to 0; returns this (e.g. `w.grad!.zero_()`). */
   zero_(): this {
     return this.fill_(0);
   }

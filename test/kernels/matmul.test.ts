@@ -47,6 +47,8 @@ interface Case {
   bBcast?: boolean;
   /** Also run REGISTER_NO_SUBGROUPS. */
   all?: boolean;
+  /** A's rows read last to first (a negative row stride). */
+  aFlip?: boolean;
 }
 
 const CASES: Case[] = [
@@ -71,6 +73,7 @@ const CASES: Case[] = [
   { name: 'batch 3, B broadcast, transposed', batch: 3, m: 12, k: 7, n: 5, bBcast: true, bT: true },
   { name: 'narrow output (register runs it transposed)', batch: 1, m: 200, k: 40, n: 10 },
   { name: 'narrow output, batch 2, odd', batch: 2, m: 130, k: 9, n: 3, bBcast: true },
+  { name: 'negative row stride (A flipped)', batch: 2, m: 9, k: 8, n: 12, aFlip: true },
   { name: 'batch 70000 (grid folded into z)', batch: 70000, m: 2, k: 3, n: 2 },
 ];
 
@@ -93,12 +96,19 @@ interface Operand {
   at: (b: number, i: number, j: number) => number;
 }
 
-/** A [batch, rows, cols] operand stored row-major, or transposed per batch, after `offset` junk elements. */
-function operand(batch: number, rows: number, cols: number, transposed: boolean, offset: number, bcast: boolean, seed: number): Operand {
+/**
+ * A [batch, rows, cols] operand stored row-major, or transposed per batch, after `offset` junk
+ * elements; `flip` reads its rows last to first (negative row stride).
+ */
+function operand(batch: number, rows: number, cols: number, transposed: boolean, offset: number, bcast: boolean, seed: number, flip = false): Operand {
   const stored = bcast ? 1 : batch;
   const data = fill(offset + stored * rows * cols, seed);
   const bs = bcast ? 0 : rows * cols;
   const strides: [number, number, number] = transposed ? [bs, 1, rows] : [bs, cols, 1];
+  if (flip) {
+    offset += (rows - 1) * strides[1];
+    strides[1] = -strides[1];
+  }
   return { data, strides, offset, at: (b, i, j) => data[offset + b * strides[0] + i * strides[1] + j * strides[2]]! };
 }
 
@@ -128,7 +138,7 @@ function reference(c: Case, A: Operand, B: Operand): { ref: Float64Array; bound:
 describe('matmul kernels vs float64 reference', () => {
   for (const c of CASES) {
     it(c.name, async () => {
-      const A = operand(c.batch, c.m, c.k, !!c.aT, c.aOff ?? 0, !!c.aBcast, 11 + c.m);
+      const A = operand(c.batch, c.m, c.k, !!c.aT, c.aOff ?? 0, !!c.aBcast, 11 + c.m, c.aFlip);
       const B = operand(c.batch, c.k, c.n, !!c.bT, c.bOff ?? 0, !!c.bBcast, 97 + c.n);
       const { ref, bound } = reference(c, A, B);
       const sa = be.upload(A.data, 'float32');

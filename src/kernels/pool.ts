@@ -1,0 +1,440 @@
+// Pooling kernels over [B, C, H, W]: max pooling (values and int32 argmax positions), average
+// pooling, adaptive average pooling, and their backward passes. Inputs are read through their
+// strides (no contiguous copy); outputs are fresh contiguous storages.
+//
+// Backward passes gather instead of scatter (WGSL has no float atomics): one thread per INPUT
+// element walks the few windows that can cover it (kH·kW candidates, found by inverting
+// h = oh·sH − pH + kh·dH) and sums their gradients. Float64 twins: src/backend/cpu/pool.ts.
+//
+// The window geometry and the spatial sizes (H, W, OH, OW) are baked into each shader as WGSL
+// constants, so the index arithmetic (÷ OW, % sH, …) folds into shifts and multiplies and the
+// window loops unroll: llvmpipe scalarises integer division by a uniform, which made the
+// uniform-only version 3–5× slower (bench/pool.ts). One pipeline per pooling layer shape;
+// batch, channels, strides and offsets stay uniforms.
+
+import type { View } from '../backend/types.ts';
+import type { AvgPoolDivisor, Pool2dGeometry } from '../backend/pool-activation-types.ts';
+import type { GpuRuntime } from '../device/runtime.ts';
+import { GpuStorage } from './storage.ts';
+import { INF, INF_DECL, MAIN_ARGS, UniformWriter, flatIndex, grid1d, isNanExpr } from './wgsl.ts';
+
+/**
+ * Uniforms. `xs`/`xOff`/`xPlane`: strides (b, c, h, w), offset and plane stride of the strided
+ * operand (x forward, g backward); `ist`/`iOff`/`iPlane`: the same for max pooling's indices.
+ * A plane stride serves when (b, c) walk planes evenly (contiguous inputs, broadcast g);
+ * otherwise the shader splits the plane index by C.
+ */
+const PARAMS = `struct Params {
+  numel: u32, C: u32, xOff: u32, iOff: u32,
+  xs: vec4<u32>,
+  ist: vec4<u32>,
+  xPlane: u32, iPlane: u32, _a: u32, _b: u32,
+};`;
+
+/** Geometry constants of one shader (abstract ints: they take the type of their use). */
+interface Consts {
+  H: number;
+  W: number;
+  OH: number;
+  OW: number;
+  KH: number;
+  KW: number;
+  SH: number;
+  SW: number;
+  PH: number;
+  PW: number;
+  DH: number;
+  DW: number;
+}
+
+function constsOf(g: Pool2dGeometry): Consts {
+  return { H: g.inH, W: g.inW, OH: g.outH, OW: g.outW, KH: g.kH, KW: g.kW, SH: g.sH, SW: g.sW, PH: g.pH, PW: g.pW, DH: g.dH, DW: g.dW };
+}
+
+function constDecls(c: Consts): string {
+  return Object.entries(c)
+    .map(([k, v]) => `const ${k} = ${v};`)
+    .join(' ');
+}
+
+/**
+ * Thread i's position: s_ (column), r_ (row) over the R×S plane, and `plane` (b·C + c), then
+ * the plane's base offset of each operand (`xBase`, and `iBase` when `indices`).
+ */
+function unravel(r: string, s: string, split: boolean, indices = false): string {
+  const bases = split
+    ? `let c_ = plane % p.C; let b_ = plane / p.C;
+  let xBase = p.xOff + b_ * p.xs.x + c_ * p.xs.y;${indices ? '\n  let iBase = p.iOff + b_ * p.ist.x + c_ * p.ist.y;' : ''}`
+    : `let xBase = p.xOff + plane * p.xPlane;${indices ? '\n  let iBase = p.iOff + plane * p.iPlane;' : ''}`;
+  return `let s_ = i % ${s}; let q_ = i / ${s};
+  let r_ = q_ % ${r}; let plane = q_ / ${r};
+  ${bases}`;
+}
+
+type KernelName = 'maxPool2d' | 'maxPool2dBackward' | 'avgPool2d' | 'avgPool2dBackward' | 'adaptiveAvgPool2d' | 'adaptiveAvgPool2dBackward';
+
+interface Variant {
+  c: Consts;
+  split: boolean;
+  /** avg pooling only. */
+  div?: AvgPoolDivisor;
+}
+
+/** Average pooling's divisor of window (oh, ow), PyTorch's formula (windows clipped at H + pH). */
+function avgDivisor(d: AvgPoolDivisor): string {
+  if (d.divisorOverride) return `fn divisorOf(oh: i32, ow: i32) -> f32 { return ${d.divisorOverride}.0; }`;
+  return `fn divisorOf(oh: i32, ow: i32) -> f32 {
+  let hs = oh * SH - PH; let ws = ow * SW - PW;
+  let he = min(hs + KH, H + PH); let we = min(ws + KW, W + PW);
+  ${d.countIncludePad ? 'return f32((he - hs) * (we - ws));' : 'return f32((min(he, H) - max(hs, 0)) * (min(we, W) - max(ws, 0)));'}
+}`;
+}
+
+/** True when windows never overlap (stride ≥ dilated extent): backward then runs per window. */
+function disjoint(c: Consts): boolean {
+  return c.SH >= (c.KH - 1) * c.DH + 1 && c.SW >= (c.KW - 1) * c.DW + 1;
+}
+
+/**
+ * Backward over disjoint windows: thread i owns output window i and the CELL of input rows
+ * [oh·SH − PH, (oh+1)·SH − PH) × columns likewise (the first and last cells stretched to the
+ * edges), which holds the window's taps; the cells tile the input, so the thread writes every
+ * element of its cell: `value` where isTap holds, 0 elsewhere. One thread per OUTPUT
+ * (not per input) and no candidate search: 4× fewer threads for 2×2 pooling.
+ */
+function cellBackward(v: Variant, load: string, isTap: string): string {
+  return `${unravel('OH', 'OW', v.split, load.includes('iBase'))}
+  let oh = i32(r_); let ow = i32(s_);
+  let hs = oh * SH - PH; let ws = ow * SW - PW;
+  let h0 = select(max(hs, 0), 0, oh == 0); let h1 = select(min(hs + SH, H), H, oh == OH - 1);
+  let w0 = select(max(ws, 0), 0, ow == 0); let w1 = select(min(ws + SW, W), W, ow == OW - 1);
+  ${load}
+  let outBase = plane * u32(H * W);
+  for (var h = h0; h < h1; h++) {
+    for (var w = w0; w < w1; w++) {
+      out[outBase + u32(h * W + w)] = select(0.0, value, ${isTap});
+    }
+  }`;
+}
+
+const BODIES: Record<KernelName, (v: Variant) => string> = {
+  maxPool2d: (v) => `// max_pool2d: thread i computes output element i of the contiguous [B, C, OH, OW] result:
+// the max over its dilated KH×KW window (padding is -inf, so out-of-range taps are skipped)
+// and where it is, h·W + w in the input plane. Row-major scan, strict '>': the FIRST max wins
+// ties; a NaN always wins (the last NaN), as torch's CPU kernel. A window with no in-range tap
+// (impossible after validation) gives -inf and index -1.
+${INF_DECL}
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read_write> idx: array<i32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+@compute @workgroup_size(256)
+fn main(${MAIN_ARGS}) {
+  ${flatIndex()}
+  if (i >= p.numel) { return; }
+  ${unravel('OH', 'OW', v.split)}
+  let h0 = i32(r_) * SH - PH;
+  let w0 = i32(s_) * SW - PW;
+  var best = -${INF};
+  var arg = -1;
+  for (var kh = 0; kh < KH; kh++) {
+    let h = h0 + kh * DH;
+    if (h < 0 || h >= H) { continue; }
+    let row = xBase + u32(h) * p.xs.z;
+    for (var kw = 0; kw < KW; kw++) {
+      let w = w0 + kw * DW;
+      if (w < 0 || w >= W) { continue; }
+      let v = x[row + u32(w) * p.xs.w];
+      if (arg < 0 || v > best || ${isNanExpr('v', 'f32')}) {
+        best = v;
+        arg = h * W + w;
+      }
+    }
+  }
+  out[i] = best;
+  idx[i] = arg;
+}`,
+
+  maxPool2dBackward: (v) =>
+    disjoint(v.c)
+      ? `// max_pool2d backward (disjoint windows): thread i owns output window i of [B, C, OH, OW] and
+// writes its cell of the contiguous [B, C, H, W] input gradient: g[i] at the saved index, 0 elsewhere.
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> idx: array<i32>;
+@group(0) @binding(3) var<uniform> p: Params;
+@compute @workgroup_size(256)
+fn main(${MAIN_ARGS}) {
+  ${flatIndex()}
+  if (i >= p.numel) { return; }
+  ${cellBackward(v, `let value = g[xBase + u32(oh) * p.xs.z + u32(ow) * p.xs.w];
+  let at = idx[iBase + u32(oh) * p.ist.z + u32(ow) * p.ist.w];`, 'h * W + w == at')}
+}`
+      : `// max_pool2d backward: thread i computes input-gradient element i of the contiguous
+// [B, C, H, W] result, summing g over the windows (oh, ow) that cover (h, w) and whose saved
+// index is h·W + w. Candidates: oh = (h + PH − kh·DH) / SH when that divides exactly.
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> idx: array<i32>;
+@group(0) @binding(3) var<uniform> p: Params;
+@compute @workgroup_size(256)
+fn main(${MAIN_ARGS}) {
+  ${flatIndex()}
+  if (i >= p.numel) { return; }
+  ${unravel('H', 'W', v.split, true)}
+  let h = i32(r_); let w = i32(s_);
+  let want = h * W + w;
+  var acc = 0.0;
+  for (var kh = 0; kh < KH; kh++) {
+    let th = h + PH - kh * DH;
+    if (th < 0) { break; }
+    if (th % SH != 0) { continue; }
+    let oh = th / SH;
+    if (oh >= OH) { continue; }
+    for (var kw = 0; kw < KW; kw++) {
+      let tw = w + PW - kw * DW;
+      if (tw < 0) { break; }
+      if (tw % SW != 0) { continue; }
+      let ow = tw / SW;
+      if (ow >= OW) { continue; }
+      if (idx[iBase + u32(oh) * p.ist.z + u32(ow) * p.ist.w] == want) {
+        acc += g[xBase + u32(oh) * p.xs.z + u32(ow) * p.xs.w];
+      }
+    }
+  }
+  out[i] = acc;
+}`,
+
+  avgPool2d: (v) => `// avg_pool2d: thread i computes output element i of the contiguous [B, C, OH, OW] result:
+// the sum of its window's in-range taps divided by divisorOf (padding counts as zeros).
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<uniform> p: Params;
+${avgDivisor(v.div!)}
+@compute @workgroup_size(256)
+fn main(${MAIN_ARGS}) {
+  ${flatIndex()}
+  if (i >= p.numel) { return; }
+  ${unravel('OH', 'OW', v.split)}
+  let oh = i32(r_); let ow = i32(s_);
+  let h0 = oh * SH - PH; let w0 = ow * SW - PW;
+  var acc = 0.0;
+  for (var kh = 0; kh < KH; kh++) {
+    let h = h0 + kh;
+    if (h < 0 || h >= H) { continue; }
+    let row = xBase + u32(h) * p.xs.z;
+    for (var kw = 0; kw < KW; kw++) {
+      let w = w0 + kw;
+      if (w < 0 || w >= W) { continue; }
+      acc += x[row + u32(w) * p.xs.w];
+    }
+  }
+  out[i] = acc / divisorOf(oh, ow);
+}`,
+
+  avgPool2dBackward: (v) =>
+    disjoint(v.c)
+      ? `// avg_pool2d backward (disjoint windows): thread i owns output window i of [B, C, OH, OW] and
+// writes its cell of the contiguous [B, C, H, W] input gradient: g[i] / divisorOf on the
+// window's in-range taps, 0 elsewhere.
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<uniform> p: Params;
+${avgDivisor(v.div!)}
+@compute @workgroup_size(256)
+fn main(${MAIN_ARGS}) {
+  ${flatIndex()}
+  if (i >= p.numel) { return; }
+  ${cellBackward(v, `let value = g[xBase + u32(oh) * p.xs.z + u32(ow) * p.xs.w] / divisorOf(oh, ow);`, 'h >= hs && h < hs + KH && w >= ws && w < ws + KW')}
+}`
+      : `// avg_pool2d backward: thread i computes input-gradient element i of the contiguous
+// [B, C, H, W] result: Σ g[oh, ow] / divisorOf(oh, ow) over the windows covering (h, w).
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<uniform> p: Params;
+${avgDivisor(v.div!)}
+@compute @workgroup_size(256)
+fn main(${MAIN_ARGS}) {
+  ${flatIndex()}
+  if (i >= p.numel) { return; }
+  ${unravel('H', 'W', v.split)}
+  let h = i32(r_); let w = i32(s_);
+  var acc = 0.0;
+  for (var kh = 0; kh < KH; kh++) {
+    let th = h + PH - kh;
+    if (th < 0) { break; }
+    if (th % SH != 0) { continue; }
+    let oh = th / SH;
+    if (oh >= OH) { continue; }
+    for (var kw = 0; kw < KW; kw++) {
+      let tw = w + PW - kw;
+      if (tw < 0) { break; }
+      if (tw % SW != 0) { continue; }
+      let ow = tw / SW;
+      if (ow >= OW) { continue; }
+      acc += g[xBase + u32(oh) * p.xs.z + u32(ow) * p.xs.w] / divisorOf(oh, ow);
+    }
+  }
+  out[i] = acc;
+}`,
+
+  adaptiveAvgPool2d: (v) => `// adaptive_avg_pool2d: thread i computes output element i of the contiguous [B, C, OH, OW]
+// result: the mean over rows ⌊oh·H/OH⌋ .. ⌈(oh+1)·H/OH⌉ − 1, columns likewise (PyTorch's start/end).
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<uniform> p: Params;
+@compute @workgroup_size(256)
+fn main(${MAIN_ARGS}) {
+  ${flatIndex()}
+  if (i >= p.numel) { return; }
+  ${unravel('OH', 'OW', v.split)}
+  let hs = (r_ * H) / OH; let he = ((r_ + 1u) * H + OH - 1u) / OH;
+  let ws = (s_ * W) / OW; let we = ((s_ + 1u) * W + OW - 1u) / OW;
+  var acc = 0.0;
+  for (var h = hs; h < he; h++) {
+    let row = xBase + h * p.xs.z;
+    for (var w = ws; w < we; w++) { acc += x[row + w * p.xs.w]; }
+  }
+  out[i] = acc / f32((he - hs) * (we - ws));
+}`,
+
+  adaptiveAvgPool2dBackward: (v) => `// adaptive_avg_pool2d backward: thread i computes input-gradient element i of the contiguous
+// [B, C, H, W] result: Σ g[oh, ow] / |window| over the windows containing (h, w), i.e. oh in
+// [⌊h·OH/H⌋, ⌈(h+1)·OH/H⌉) (each checked against its start/end), ow likewise.
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<uniform> p: Params;
+@compute @workgroup_size(256)
+fn main(${MAIN_ARGS}) {
+  ${flatIndex()}
+  if (i >= p.numel) { return; }
+  ${unravel('H', 'W', v.split)}
+  let h = r_; let w = s_;
+  var acc = 0.0;
+  let oh1 = min(((h + 1u) * OH + H - 1u) / H, OH); let ow1 = min(((w + 1u) * OW + W - 1u) / W, OW);
+  for (var oh = (h * OH) / H; oh < oh1; oh++) {
+    let hs = (oh * H) / OH; let he = ((oh + 1u) * H + OH - 1u) / OH;
+    if (h < hs || h >= he) { continue; }
+    for (var ow = (w * OW) / W; ow < ow1; ow++) {
+      let ws = (ow * W) / OW; let we = ((ow + 1u) * W + OW - 1u) / OW;
+      if (w < ws || w >= we) { continue; }
+      acc += g[xBase + oh * p.xs.z + ow * p.xs.w] / f32((he - hs) * (we - ws));
+    }
+  }
+  out[i] = acc;
+}`,
+};
+
+const sourceCache = new Map<string, string>();
+
+function source(name: KernelName, v: Variant): string {
+  const key = `${name}|${JSON.stringify(v)}`;
+  let src = sourceCache.get(key);
+  if (!src) {
+    src = `${constDecls(v.c)}\n${PARAMS}\n${BODIES[name](v)}`;
+    sourceCache.set(key, src);
+  }
+  return src;
+}
+
+/** Plane stride of a [B, C, ·, ·] view when plane b·C + c sits at b·s0 + c·s1 = plane·stride, else null. */
+function planeStride(v: View): number | null {
+  const [b, c] = v.shape as [number, number];
+  const [s0, s1] = v.strides as [number, number];
+  if (c === 1) return s0;
+  if (b === 1 || s0 === c * s1) return s1;
+  return null;
+}
+
+/** Uniforms and the split flag for a launch over `numel` threads. */
+function params(numel: number, strided: View, indices?: View): { u: Uint32Array; split: boolean } {
+  const u = new UniformWriter(4);
+  const xp = planeStride(strided);
+  const ip = indices ? planeStride(indices) : 0;
+  u.list(0, [numel, strided.shape[1]!, strided.offset, indices?.offset ?? 0]);
+  u.list(1, strided.strides);
+  if (indices) u.list(2, indices.strides);
+  u.list(3, [xp ?? 0, ip ?? 0]);
+  return { u: u.u32, split: xp === null || ip === null };
+}
+
+function launch(rt: GpuRuntime, name: KernelName, v: Omit<Variant, 'split'>, buffers: GpuStorage[], strided: View, threads: number, indices?: View): void {
+  const { u, split } = params(threads, strided, indices);
+  rt.dispatch(
+    rt.kernel(name, source(name, { ...v, split })),
+    buffers.map((s) => s.buffer),
+    u,
+    grid1d(threads),
+  );
+}
+
+function fresh(rt: GpuRuntime, backend: GpuStorage['backend'], numel: number, dtype: 'float32' | 'int32'): GpuStorage {
+  return new GpuStorage(backend, rt, rt.pool.acquire(Math.max(numel, 1) * 4), dtype, numel);
+}
+
+/** Extents of a 4-D view. */
+function dims(v: View): [number, number, number, number] {
+  const [b, c, h, w] = v.shape as [number, number, number, number];
+  return [b, c, h, w];
+}
+
+/** [values [B, C, OH, OW] float32, indices int32 (h·W + w)], x a 4-D float32 view. */
+export function maxPool2d(rt: GpuRuntime, backend: GpuStorage['backend'], x: View, geom: Pool2dGeometry): [GpuStorage, GpuStorage] {
+  const [b, c] = dims(x);
+  const n = b * c * geom.outH * geom.outW;
+  const values = fresh(rt, backend, n, 'float32');
+  const indices = fresh(rt, backend, n, 'int32');
+  if (n > 0) launch(rt, 'maxPool2d', { c: constsOf(geom) }, [values, indices, x.storage as GpuStorage], x, n);
+  return [values, indices];
+}
+
+/** dx [B, C, H, W] from g and the saved indices (both [B, C, OH, OW] views). */
+export function maxPool2dBackward(rt: GpuRuntime, backend: GpuStorage['backend'], g: View, indices: View, geom: Pool2dGeometry): GpuStorage {
+  const [b, c] = dims(g);
+  const n = b * c * geom.inH * geom.inW;
+  const out = fresh(rt, backend, n, 'float32');
+  const c4 = constsOf(geom);
+  // Disjoint windows: one thread per window (g's elements); else one per input element.
+  const threads = disjoint(c4) ? b * c * geom.outH * geom.outW : n;
+  if (n > 0) launch(rt, 'maxPool2dBackward', { c: c4 }, [out, g.storage as GpuStorage, indices.storage as GpuStorage], g, threads, indices);
+  return out;
+}
+
+export function avgPool2d(rt: GpuRuntime, backend: GpuStorage['backend'], x: View, geom: Pool2dGeometry, div: AvgPoolDivisor): GpuStorage {
+  const [b, c] = dims(x);
+  const n = b * c * geom.outH * geom.outW;
+  const out = fresh(rt, backend, n, 'float32');
+  if (n > 0) launch(rt, 'avgPool2d', { c: constsOf(geom), div }, [out, x.storage as GpuStorage], x, n);
+  return out;
+}
+
+export function avgPool2dBackward(rt: GpuRuntime, backend: GpuStorage['backend'], g: View, geom: Pool2dGeometry, div: AvgPoolDivisor): GpuStorage {
+  const [b, c] = dims(g);
+  const n = b * c * geom.inH * geom.inW;
+  const out = fresh(rt, backend, n, 'float32');
+  const c4 = constsOf(geom);
+  const threads = disjoint(c4) ? b * c * geom.outH * geom.outW : n;
+  if (n > 0) launch(rt, 'avgPool2dBackward', { c: c4, div }, [out, g.storage as GpuStorage], g, threads);
+  return out;
+}
+
+/** Geometry fields the adaptive kernels read (the rest unused). */
+function adaptiveGeom(inH: number, inW: number, outH: number, outW: number): Pool2dGeometry {
+  return { inH, inW, outH, outW, kH: 0, kW: 0, sH: 1, sW: 1, pH: 0, pW: 0, dH: 1, dW: 1 };
+}
+
+export function adaptiveAvgPool2d(rt: GpuRuntime, backend: GpuStorage['backend'], x: View, outH: number, outW: number): GpuStorage {
+  const [b, c, h, w] = dims(x);
+  const n = b * c * outH * outW;
+  const out = fresh(rt, backend, n, 'float32');
+  if (n > 0) launch(rt, 'adaptiveAvgPool2d', { c: constsOf(adaptiveGeom(h, w, outH, outW)) }, [out, x.storage as GpuStorage], x, n);
+  return out;
+}
+
+export function adaptiveAvgPool2dBackward(rt: GpuRuntime, backend: GpuStorage['backend'], g: View, inH: number, inW: number): GpuStorage {
+  const [b, c, oh, ow] = dims(g);
+  const n = b * c * inH * inW;
+  const out = fresh(rt, backend, n, 'float32');
+  if (n > 0) launch(rt, 'adaptiveAvgPool2dBackward', { c: constsOf(adaptiveGeom(inH, inW, oh, ow)) }, [out, g.storage as GpuStorage], g, n);
+  return out;
+}
