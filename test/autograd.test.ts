@@ -131,3 +131,33 @@ describe('graph bookkeeping', () => {
     expect(() => tensor([1, 2], { dtype: 'int32', requiresGrad: true })).toThrow(/only float32 tensors can require gradients/);
   });
 });
+
+describe('higher-order gradients (createGraph)', () => {
+  it('differentiates a gradient: d²/dx² of x³ is 6x', async () => {
+    const x = tensor([0.5, -1, 2], { requiresGrad: true });
+    x.pow(3).sum().backward(undefined, { createGraph: true });
+    const g = x.grad!; // 3x², with a graph
+    expect(g.requiresGrad).toBe(true);
+    close(Array.from((await g.data()) as Float32Array), [0.75, 3, 12]);
+    x.setGrad(null);
+    g.sum().backward();
+    close(Array.from((await x.grad!.data()) as Float32Array), [3, -6, 12]);
+  });
+
+  it('through ops that save their output (exp, tanh)', async () => {
+    const x = tensor([0.3, -0.2], { requiresGrad: true });
+    x.exp().sum().backward(undefined, { createGraph: true });
+    const g1 = x.grad!; // e^x
+    x.setGrad(null);
+    g1.sum().backward();
+    close(Array.from((await x.grad!.data()) as Float32Array), [Math.exp(0.3), Math.exp(-0.2)], 1e-5);
+
+    const y = tensor([0.4], { requiresGrad: true });
+    y.tanh().sum().backward(undefined, { createGraph: true });
+    const t1 = y.grad!; // 1 - tanh²
+    y.setGrad(null);
+    t1.sum().backward();
+    const th = Math.tanh(0.4);
+    close(Array.from((await y.grad!.data()) as Float32Array), [-2 * th * (1 - th * th)], 1e-5);
+  });
+});

@@ -5,12 +5,12 @@ import { AutogradError, ShapeError, fmtShape } from '../errors.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { sameShape } from '../shape.ts';
 import { AccumulateGrad, type Node } from './graph.ts';
-import { enableGrad, noGrad } from './grad-mode.ts';
+import { enableGrad, isGradEnabled, noGrad } from './grad-mode.ts';
 import { scope } from '../tensor/scope.ts';
 
 /** Options of `Tensor.backward()`. */
 export interface BackwardOptions {
-  /** Keep saved tensors so backward can run through this graph again. */
+  /** Keep saved tensors so backward can run through this graph again (default: createGraph, as PyTorch). */
   retainGraph?: boolean;
   /** Record the backward pass itself (for higher-order gradients). */
   createGraph?: boolean;
@@ -48,6 +48,12 @@ function accumulate(leaf: Tensor, g: Tensor): void {
   if (leaf.grad === null) {
     leaf.setGrad(g.isSoleOwner() ? g : g.clone());
     if (leaf.grad !== g) g.dispose();
+  } else if (isGradEnabled() && (g.requiresGrad || leaf.grad.requiresGrad)) {
+    // createGraph: accumulate out of place so the sum stays differentiable (as PyTorch does).
+    const old = leaf.grad;
+    leaf.setGrad(old.add(g));
+    old.dispose();
+    g.dispose();
   } else {
     noGrad(() => leaf.grad!.add_(g));
     g.dispose();
@@ -76,7 +82,7 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
     if (!sameShape(gradient.shape, root.shape)) {
       throw new ShapeError('backward', `gradient has shape ${fmtShape(gradient.shape)} but the tensor has shape ${fmtShape(root.shape)}`, [gradient.shape, root.shape]);
     }
-    g = gradient.alias();
+    g = gradient.alias(true);
   }
   const run = () => {
     if (root.gradFn === null) {
@@ -98,14 +104,14 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, opts: Ba
           // Temporaries of the rule are freed here; only the gradients it returns survive.
           gIn = scope(() => node.apply(gOut));
         } finally {
-          if (!opts.retainGraph) node.release();
+          if (!(opts.retainGraph ?? opts.createGraph)) node.release();
         }
         // A rule may pass gOut through or return one tensor for two inputs: alias those so
         // every gradient below is owned exactly once.
         const owned = new Set<Tensor>();
         const gs = gIn.map((t) => {
           if (!t) return null;
-          if (t === gOut || owned.has(t)) return t.alias();
+          if (t === gOut || owned.has(t)) return t.alias(true);
           owned.add(t);
           return t;
         });

@@ -38,7 +38,12 @@ export function apply<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Te
   const out = def.forward(inputs, attrs);
   const needs = inputs.map((t) => t.requiresGrad);
   if (!def.backward || !isGradEnabled() || !needs.some(Boolean)) return out;
-  const saved = def.save ? def.save(inputs, out, attrs).map((t) => t.alias()) : [];
+  // Saved inputs keep their graph so backward rules stay differentiable (createGraph). The
+  // output is saved cut from the graph, as PyTorch does, or it would keep its own node alive;
+  // the node reconnects it when a differentiable backward needs it.
+  const toSave = def.save ? def.save(inputs, out, attrs) : [];
+  const saved = toSave.map((t) => (t === out ? t.alias() : t.alias(true)));
+  const savedIsOutput = toSave.map((t) => t === out);
   const meta: OpMeta = { shapes: inputs.map((t) => t.shape), dtypes: inputs.map((t) => t.dtype) };
   const backward = def.backward;
   const node = new Node(
@@ -47,6 +52,7 @@ export function apply<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Te
     saved,
     (g, s) => backward(g, s, attrs, needs, meta),
     meta.shapes,
+    savedIsOutput,
   );
   out.setGradFn(node);
   return out;

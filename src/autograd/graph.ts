@@ -9,6 +9,7 @@
 
 import { AutogradError, fmtShape } from '../errors.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import { isGradEnabled } from './grad-mode.ts';
 
 /** A tensor kept for backward, with the storage version it had when saved. */
 export interface SavedTensor {
@@ -38,6 +39,8 @@ export class Node {
     private readonly rule: BackwardFn | null,
     /** Shape and dtype of each input, to check what the rule returns. */
     readonly inputShapes: readonly (readonly number[])[],
+    /** Which saved tensors are this node's own output (saved cut from the graph). */
+    private readonly savedIsOutput: readonly boolean[] = [],
   ) {
     this.saved = saved.map((t) => ({ tensor: t, version: t.version }));
     for (const n of next) n?.ref();
@@ -82,7 +85,16 @@ export class Node {
         );
       }
     }
-    return this.rule(gradOut, this.saved.map((s) => s.tensor));
+    // Under createGraph the rule's own ops are recorded: reconnect the saved output to this
+    // node for the duration (the caller's scope frees the temporary alias).
+    const differentiable = isGradEnabled();
+    const tensors = this.saved.map((s, i) => {
+      if (!differentiable || !this.savedIsOutput[i]) return s.tensor;
+      const t = s.tensor.alias();
+      t.setGradFn(this);
+      return t;
+    });
+    return this.rule(gradOut, tensors);
   }
 }
 

@@ -61,6 +61,8 @@ export class Tensor {
   private _storage: Storage | null;
   private _gradFn: Node | null = null;
   private _acc: AccumulateGrad | null = null;
+  /** For an alias of a leaf made with keepGraph: the leaf's accumulator, where its gradient goes. */
+  private _edge: Node | null = null;
   private _requiresGrad = false;
   /** Accumulated gradient of a leaf after backward(). */
   grad: Tensor | null = null;
@@ -184,6 +186,7 @@ export class Tensor {
   /** @internal The node a gradient for this tensor flows into. */
   gradEdge(): Node {
     if (this._gradFn) return this._gradFn;
+    if (this._edge) return this._edge;
     return (this._acc ??= new AccumulateGrad(this));
   }
 
@@ -208,11 +211,23 @@ export class Tensor {
     return new Tensor(this.storage, this.shape, this.strides, this.offset);
   }
 
-  /** @internal Another untracked reference to the same storage and view, without grad. */
-  alias(): Tensor {
+  /**
+   * @internal Another untracked reference to the same storage and view. With `keepGraph` it
+   * stays connected to this tensor's graph (so a backward rule that uses it can itself be
+   * differentiated); without, it is cut from the graph.
+   */
+  alias(keepGraph = false): Tensor {
     this.assertAlive('alias');
     this.storage.retain();
-    return new Tensor(this.storage, this.shape, this.strides, this.offset, { track: false });
+    const t = new Tensor(this.storage, this.shape, this.strides, this.offset, { track: false });
+    if (keepGraph && this._requiresGrad) {
+      if (this._gradFn) t.setGradFn(this._gradFn);
+      else {
+        t._edge = this.gradEdge();
+        t._requiresGrad = true;
+      }
+    }
+    return t;
   }
 
   /** @internal True when nothing but this tensor references its storage. */
@@ -230,6 +245,7 @@ export class Tensor {
     this._gradFn?.unref();
     this._gradFn = null;
     this._acc = null;
+    this._edge = null;
     untrack(this);
   }
 
