@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     teardownTimeout: 10_000,
     maxWorkers: 2,
+    // Fixed kernel variants: autotuning picks by timing, which would make runs differ (issue #7).
+    env: { WEBGRAD_AUTOTUNE: '0' },
   },
 });

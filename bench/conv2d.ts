@@ -5,6 +5,8 @@
 //   npx tsx bench/conv2d.ts --quick    the default config only, fewer repeats
 //   npx tsx bench/conv2d.ts --sweep    also a sweep of register tiles, to pick the defaults
 //   --only <text>                      only the shapes whose name contains <text>
+//   --subgroups                        open the device with the 'subgroups' feature when the adapter
+//                                      has it (init() does not request it yet), to time that path
 //
 // Timing: compile + 2 warm-up runs, then runs until ≥ 5 of them (3 with --quick) or ≥ 0.5 s, each
 // bracketed by rt.sync(); the median is reported, and the minimum (the better estimate on a shared,
@@ -27,6 +29,18 @@ const quick = args.includes('--quick');
 const sweep = args.includes('--sweep');
 const onlyIdx = args.indexOf('--only');
 const only = onlyIdx >= 0 ? args[onlyIdx + 1]! : null;
+
+if (args.includes('--subgroups')) {
+  // Dawn in Node: add 'subgroups' to the features acquireDevice asks for.
+  const name = 'webgpu';
+  const { globals } = (await import(/* @vite-ignore */ name)) as { globals: { GPUAdapter: { prototype: GPUAdapter } } };
+  const proto = globals.GPUAdapter.prototype;
+  const requestDevice = proto.requestDevice;
+  proto.requestDevice = function (this: GPUAdapter, desc?: GPUDeviceDescriptor) {
+    const extra: GPUFeatureName[] = this.features.has('subgroups') ? ['subgroups'] : [];
+    return requestDevice.call(this, { ...desc, requiredFeatures: [...(desc?.requiredFeatures ?? []), ...extra] });
+  };
+}
 
 const { device, adapterInfo } = await acquireDevice();
 const rt = new GpuRuntime(device, adapterInfo);
@@ -116,7 +130,7 @@ if (!quick) {
 if (sweep) {
   const base = SOFTWARE_CONFIG;
   for (const [rows, outRows, cols] of [[4, 1, 0], [4, 2, 0], [8, 1, 0], [8, 2, 0], [8, 4, 0], [12, 2, 0], [16, 1, 0], [16, 2, 0], [8, 2, 4], [8, 2, 8], [8, 1, 12], [4, 4, 8]] as const) {
-    const f = { variant: "register" as const, rows, cols, outRows, workgroup: 16, batchFast: true };
+    const f = { variant: "register" as const, rows, cols, outRows, workgroup: 16, batchFast: true, subgroups: true };
     VARIANTS.push([`fwd ${rows}ch × ${outRows}×${cols || 'auto'}`, { ...base, forward: f, inputGrad: f }]);
   }
   for (const [rows, khRows, target] of [[2, 5, 1024], [4, 5, 512], [4, 5, 2048], [5, 5, 1024], [8, 5, 1024], [4, 1, 1024], [4, 3, 1024], [10, 5, 1024], [4, 5, 4096]] as const) {
@@ -125,6 +139,7 @@ if (sweep) {
 }
 
 console.log(`adapter: ${adapterInfo}`);
+console.log(`subgroups: ${device.features.has('subgroups') ? 'yes' : 'no'}`);
 console.log(`default config here: ${JSON.stringify(convConfig(rt))}`);
 const lines: string[][] = [['variant', 'shape', 'pass', 'median ms', 'GFLOP/s', 'min ms']];
 for (const [name, cfg] of VARIANTS) {

@@ -80,7 +80,7 @@ const state: DemoState = {
 let model: NeuralNet;
 let optimizer: optim.Adam;
 const criterion = new nn.CrossEntropyLoss();
-let loader: data.DataLoader<[Tensor, number], [Tensor, Tensor]>;
+let loader: data.DataLoader<[data.HostTensor, number], [Tensor, Tensor]>;
 let epochIter: AsyncIterator<[Tensor, Tensor]> | null = null;
 let testX: Tensor;
 let testY: Tensor;
@@ -223,7 +223,7 @@ async function trainLoop(): Promise<void> {
       if (state.step % LOG_EVERY === 0 || last) {
         // One readback for the whole interval (stack on the GPU, read once).
         const losses = stack(pending);
-        const values = await losses.data();
+        const values = Array.from(await losses.data());
         losses.dispose();
         for (const t of pending.splice(0)) t.dispose();
         state.loss.push([state.step, values.reduce((a, b) => a + b, 0) / values.length]);

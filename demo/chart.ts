@@ -95,13 +95,13 @@ function legend(ctx: CanvasRenderingContext2D, x: number, y: number, color: stri
   ctx.fillText(text, x + 22, y);
 }
 
-/** 1, 2 or 5 times a power of ten, at least v. */
+/** The smallest axis top ≥ v whose quarters are round numbers (0.6, 1.2, 2.4, 5, …). */
 function niceCeil(v: number): number {
   const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  for (const m of [1, 1.2, 1.6, 2, 2.4, 3, 4, 6, 8, 10]) if (m * p >= v) return m * p;
   return 10 * p;
 }
 
 function fmt(v: number): string {
-  return v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2);
+  return String(Number(v.toPrecision(3)));
 }

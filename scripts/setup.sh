@@ -43,6 +43,20 @@ if [ ! -f /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz ] && comm
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq dataset-fashion-mnist >/dev/null
 fi
 
+# 2b. Chromium for the browser test (`bash scripts/setup.sh --browser`, which
+#     scripts/browser-test.sh and so .ci/run pass): Debian's package, driven by
+#     playwright-core, which never downloads a browser of its own. Opt-in, so that
+#     `npm start` / `npm test` don't pull a browser. DejaVu keeps screenshots legible.
+if [ "${1:-}" = "--browser" ] && ! [ -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null; then
+    log "installing chromium (Debian's package) for the browser test"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+  else
+    log "not a Debian machine: install Chromium yourself and set CHROMIUM=/path/to/chromium"
+  fi
+fi
+
 # 3. npm dependencies, only when package-lock.json differs from the one last installed.
 stamp=node_modules/.webgrad-setup-stamp
 want=$(sha256sum package-lock.json | cut -d' ' -f1)

@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { adapterInfo, init, manualSeed, shutdown, stack, type Tensor } from '../../src/index.node.ts';
+import { adapterInfo, init, manualSeed, shutdown } from '../../src/index.node.ts';
 
 export interface ExampleOptions {
   epochs: number;
@@ -84,12 +84,5 @@ export function runIfMain(moduleUrl: string, main: (argv: string[]) => Promise<u
 /** Seconds since `t0` (a performance.now() value). */
 export const since = (t0: number): number => (performance.now() - t0) / 1000;
 
-/** Every loss in one readback (reading each would stall the GPU queue once per batch); disposes them. */
-export async function readAll(losses: Tensor[]): Promise<Float32Array> {
-  if (losses.length === 0) return new Float32Array(0);
-  const all = stack(losses);
-  const values = Float32Array.from(await all.data());
-  all.dispose();
-  for (const l of losses) l.dispose();
-  return values;
-}
+/** Every loss in one readback (the CLI's helper): reading each would stall the GPU queue once per batch. */
+export { readAll } from '../../src/recipes/trainer.ts';

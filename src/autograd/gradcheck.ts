@@ -48,6 +48,13 @@ export interface GradcheckResult {
   failures: string[];
 }
 
+/**
+ * Thrown by {@link gradcheck} (unless `raise: false`) when an analytic gradient disagrees with
+ * finite differences, or the WebGPU forward/backward with the CPU reference, beyond the
+ * tolerances. The message lists up to 20 failing elements: which input, which pass, the
+ * values on both sides.
+ * @example try { await gradcheck((x) => x.sin(), [x]); } catch (e) { if (e instanceof GradcheckError) console.log(e.message); }
+ */
 export class GradcheckError extends WebgradError {
   /** `'GradcheckError'`, so `e.name` tells the kind of error. */
   override name = 'GradcheckError';
@@ -224,9 +231,9 @@ export async function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: rea
     if (differentiable) {
       const u = projection(nOut, 12345);
       for (const x of cpuIn) {
-      x.grad?.dispose();
-      x.setGrad(null);
-    }
+        x.grad?.dispose();
+        x.setGrad(null);
+      }
       const uc = new Tensor(cpuBackend.upload(u, 'float32'), outShape, undefined, 0, { track: false });
       cpuOut.backward(uc, { retainGraph: true });
       const ug = new Tensor(getBackend('webgpu').upload(u, 'float32'), outShape, undefined, 0, { track: false });

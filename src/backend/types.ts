@@ -8,6 +8,13 @@
 import type { DType } from '../dtype.ts';
 import type { Shape } from '../shape.ts';
 
+/**
+ * Where a tensor lives and which backend runs its ops: 'webgpu' (float32 WGSL kernels on the
+ * GPU; needs `await init()`) or 'cpu' (the float64 reference implementation, always
+ * available; the test oracle). New tensors go to `defaultDevice()`, 'webgpu' unless changed
+ * with `setDefaultDevice` or `init({ defaultDevice })`.
+ * @example const t = zeros([2, 3], { device: 'cpu' }); t.device // 'cpu'
+ */
 export type BackendName = 'webgpu' | 'cpu';
 
 /** A flat allocation of `numel` elements of `dtype`, reference-counted by the views over it. */
@@ -36,6 +43,7 @@ export interface View {
 /** An operand of an elementwise primitive: a view already broadcast to the output shape, or a scalar. */
 export type Operand = View | number;
 
+/** Elementwise one-input primitives (Backend.unary); composites such as gelu are built from these by the op layer. */
 export type UnaryOp =
   | 'identity' // copy or cast (output dtype chosen by the caller)
   | 'neg' | 'abs' | 'sign'
@@ -44,6 +52,7 @@ export type UnaryOp =
   | 'floor' | 'ceil' | 'round'
   | 'logicalNot';
 
+/** Elementwise two-input primitives (Backend.binary); comparisons and logical ops store bool. */
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
   | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'
@@ -52,6 +61,7 @@ export type BinaryOp =
 /** `mean` is `sum` scaled by 1/n in the same pass. Arg reductions return int32 positions. */
 export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'argmax' | 'argmin';
 
+/** The distributions Backend.random draws: uniform in [a, b), normal with mean a and std b, or integers in [a, b). */
 export type RandomKind = 'uniform' | 'normal' | 'randint';
 
 /** Counter-based generator state for one random op (Philox4x32-10 key and starting counter). */
@@ -61,6 +71,11 @@ export interface RandomState {
   readonly counter: number;
 }
 
+/**
+ * One backend's memory counters, in `memory().webgpu` and `memory().cpu`. On WebGPU the
+ * buffer pool keeps freed buffers for reuse, so `bytesAllocated ≥ bytesInUse`; the CPU
+ * reference has no pool (the two are equal) and counts 8 bytes per element (it stores float64).
+ */
 export interface MemoryStats {
   /** Buffers currently backing live storages. */
   liveBuffers: number;
@@ -70,7 +85,14 @@ export interface MemoryStats {
   bytesAllocated: number;
 }
 
+/**
+ * The primitives every backend implements over strided views (WebGPU in src/kernels, the
+ * float64 reference in src/backend/cpu). Operands arrive validated, broadcast and aligned by
+ * the tensor layer; each primitive returns a new Storage the caller owns. Internal: users
+ * reach it only through Tensor ops.
+ */
 export interface Backend {
+  /** Which backend this is; also every storage's and tensor's `device`. */
   readonly name: BackendName;
 
   /** A new storage holding `data` converted to `dtype`. */
@@ -98,8 +120,11 @@ export interface Backend {
    */
   reduce(op: ReduceOp, x: View, reduceRank: number, outDtype: DType): Storage;
 
-  /** Batched float32 matmul: a [B, M, K], b [B, K, N] (any strides, 0 on broadcast batch) → contiguous [B, M, N]. */
-  matmul(a: View, b: View): Storage;
+  /**
+   * Batched float32 matmul: a [B, M, K], b [B, K, N] (any strides, 0 on broadcast batch) → contiguous [B, M, N];
+   * `bias` [N], when given, is added to every output row (F.linear's bias, fused into the kernel's epilogue).
+   */
+  matmul(a: View, b: View, bias?: View | null): Storage;
 
   /** dst[i] = src[i] elementwise over the common shape; dst may be any strided view. Bumps nothing (the caller does). */
   copy(dst: View, src: Operand): void;

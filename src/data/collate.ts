@@ -9,7 +9,13 @@ import { zeros } from '../tensor/creation.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { allocLike, HostTensor, type HostData, type HostDType } from './host-tensor.ts';
 
-type AnyTypedArray =
+/**
+ * The typed arrays a sample may hold as a leaf (BigInt64Array and BigUint64Array are not
+ * accepted). Collation treats each as a 1-D host tensor: Uint8Array, Int32Array and
+ * Float32Array are kept as they are, Float64Array is narrowed to float32, and the other
+ * integer arrays are converted to int32 (Uint32 values above 2³¹ − 1 wrap).
+ */
+export type AnyTypedArray =
   | Uint8Array | Uint8ClampedArray | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 /**

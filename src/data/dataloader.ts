@@ -7,6 +7,11 @@ import { defaultGenerator, type Generator } from '../tensor/random.ts';
 import { collateHost, disposeBatch, uploadBatch, type Collated } from './collate.ts';
 import { ArrayDataset, Dataset, randperm } from './dataset.ts';
 
+/**
+ * Options of {@link DataLoader} (torch.utils.data.DataLoader's keywords, camelCased); every
+ * one is optional. `T` is the sample type, `B` the batch type (Collated<T> unless `collate`
+ * builds something else).
+ */
 export interface DataLoaderOptions<T, B> {
   /** Samples per batch (default 1). */
   batchSize?: number;
@@ -56,16 +61,24 @@ const nextTick: (fn: () => void) => void =
  * for await (const [x, y] of loader) { ...; x.dispose(); y.dispose(); }
  */
 export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B>, Iterable<B> {
+  /** The dataset read from; a plain array given to the constructor is wrapped in an ArrayDataset. */
   readonly dataset: Dataset<T>;
+  /** Samples per batch (default 1); the last batch may be smaller unless `dropLast`. */
   readonly batchSize: number;
+  /** Whether each epoch visits the samples in a fresh random order (default false). */
   readonly shuffle: boolean;
+  /** Whether a final batch smaller than `batchSize` is skipped (default false). */
   readonly dropLast: boolean;
+  /** The generator shuffling draws from; undefined means the global one that `manualSeed` seeds. */
   readonly generator: Generator | undefined;
+  /** Whether the loader disposes each batch when the next is requested and when the loop ends (default false). */
   readonly autoDispose: boolean;
+  /** Whether `for await` builds and uploads the next batch while the current one is used (default true). */
   readonly prefetch: boolean;
   private readonly collate: ((samples: T[]) => B) | undefined;
   private readonly device: BackendName | undefined;
 
+  /** @throws ValueError unless `batchSize` is a positive integer. */
   constructor(dataset: Dataset<T> | readonly T[], opts: DataLoaderOptions<T, B> = {}) {
     this.dataset = Array.isArray(dataset) ? new ArrayDataset(dataset as readonly T[]) : (dataset as Dataset<T>);
     const { batchSize = 1 } = opts;

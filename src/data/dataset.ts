@@ -15,8 +15,15 @@ import { hostUniforms } from './philox-host.ts';
  * per-sample path — or undefined when they cannot for the current settings.
  */
 export abstract class Dataset<T = unknown> {
+  /** Number of samples (PyTorch's `__len__`); valid indices are 0 … length − 1. */
   abstract get length(): number;
+  /** Sample `index` (PyTorch's `__getitem__`); throws a ValueError when it is out of range. */
   abstract get(index: number): T;
+  /**
+   * Optional fast path: the samples at `indices`, already collated on the host in their
+   * order (as collateHost would build them), or undefined to fall back to `get()` per sample.
+   * The DataLoader calls it when present; implement it when the data sits in big arrays.
+   */
   getBatch?(indices: Int32Array): HostBatch | undefined;
 
   /** Iterates the samples in order. */
@@ -32,6 +39,7 @@ export function checkIndex(op: string, i: number, n: number): void {
 
 /** A plain array of samples as a Dataset (PyTorch accepts `list(zip(x, y))`). */
 export class ArrayDataset<T> extends Dataset<T> {
+  /** @param samples the samples, kept by reference (not copied); sample i is `samples[i]`. */
   constructor(readonly samples: readonly T[]) {
     super();
   }
@@ -52,8 +60,10 @@ export class ArrayDataset<T> extends Dataset<T> {
  * @example new TensorDataset(new HostTensor(x, [709, 784]), new HostTensor(y, [709, 1]))
  */
 export class TensorDataset<T extends (HostTensor | Tensor)[] = (HostTensor | Tensor)[]> extends Dataset<T> {
+  /** The arrays given to the constructor (kept, not copied), all with the same first dim: the sample count. */
   readonly tensors: T;
 
+  /** @throws ValueError with no arrays; ShapeError when an array is 0-d or their first dims differ. */
   constructor(...tensors: T) {
     super();
     if (tensors.length === 0) throw new ValueError('TensorDataset', 'needs at least one array');
@@ -70,11 +80,13 @@ export class TensorDataset<T extends (HostTensor | Tensor)[] = (HostTensor | Ten
     return this.tensors[0]!.shape[0]!;
   }
 
+  /** Row `index` of every array: HostTensor rows share memory (no copy), Tensor rows are views the caller owns. */
   get(index: number): T {
     checkIndex('TensorDataset.get', index, this.length);
     return this.tensors.map((t) => (t instanceof HostTensor ? t.row(index) : t.select(0, index))) as T;
   }
 
+  /** The rows at `indices` of every array, gathered in one pass per array: a HostTensor, or one device copy for a Tensor. */
   override getBatch(indices: Int32Array): HostBatch {
     return this.tensors.map((t) => (t instanceof HostTensor ? gatherRowsHost(t, indices) : gatherRowsDevice(t, indices)));
   }
@@ -84,9 +96,12 @@ export class TensorDataset<T extends (HostTensor | Tensor)[] = (HostTensor | Ten
  * The samples of `dataset` at `indices`, in that order (torch.utils.data.Subset).
  */
 export class Subset<T> extends Dataset<T> {
+  /** Indices into `dataset` (a copy of the constructor's), in order: sample i is `dataset.get(indices[i])`. */
   readonly indices: Int32Array;
 
+  /** @throws ValueError when an index is outside the dataset. */
   constructor(
+    /** The full dataset this subset reads from (not copied). */
     readonly dataset: Dataset<T>,
     indices: ArrayLike<number>,
   ) {
@@ -105,6 +120,7 @@ export class Subset<T> extends Dataset<T> {
     return this.dataset.get(this.indices[index]!);
   }
 
+  /** The parent's `getBatch` at the mapped indices, or undefined when the parent has none. */
   override getBatch(indices: Int32Array): HostBatch | undefined {
     if (!this.dataset.getBatch) return undefined;
     const mapped = new Int32Array(indices.length);

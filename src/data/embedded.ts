@@ -28,6 +28,7 @@ function packageDigits(): Uint8Array[] {
   return cached;
 }
 
+/** Options of {@link EmbeddedMNIST}: which part of the fixed split, transforms, and (in browsers) the digits themselves. */
 export interface EmbeddedMNISTOptions<X, Y> extends ImageTransforms<X, Y> {
   /** The training part (default) or the test part of the split. */
   train?: boolean;
@@ -53,6 +54,7 @@ export interface EmbeddedMNISTOptions<X, Y> extends ImageTransforms<X, Y> {
 export class EmbeddedMNIST<X = HostTensor, Y = number> extends ImageClassificationDataset<X, Y> {
   /** Fraction of each class that goes to the training part. */
   static readonly TRAIN_FRACTION = 0.8;
+  /** True for the training part (7 996 digits, the default), false for the test part (2 004 digits). */
   readonly train: boolean;
 
   constructor(opts: EmbeddedMNISTOptions<X, Y> = {}) {

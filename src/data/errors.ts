@@ -9,6 +9,7 @@ import { WebgradError } from '../errors.ts';
 export class DataError extends WebgradError {
   override name = 'DataError';
   constructor(
+    /** The file at fault: a path, or the name given to an in-memory buffer (`'IDX data'`). Also the message's prefix. */
     readonly file: string,
     message: string,
   ) {

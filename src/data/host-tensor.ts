@@ -10,6 +10,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 
 /** The element types a HostTensor holds: raw bytes (pixels, labels), integers, floats. */
 export type HostData = Uint8Array | Int32Array | Float32Array;
+/** The dtype name of a HostTensor's data: Uint8Array → 'uint8', Int32Array → 'int32', Float32Array → 'float32'. */
 export type HostDType = 'uint8' | 'int32' | 'float32';
 
 /**
@@ -19,9 +20,12 @@ export type HostDType = 'uint8' | 'int32' | 'float32';
  * @example new HostTensor(new Uint8Array(784), [28, 28])
  */
 export class HostTensor {
+  /** Row-major shape (frozen); its product equals `data.length`. Defaults to [data.length]. */
   readonly shape: readonly number[];
 
+  /** @throws ShapeError when `shape` has a negative or fractional dim or does not hold `data.length` elements. */
   constructor(
+    /** The elements in row-major order; shared, not copied (views such as `row()` share it too). */
     readonly data: HostData,
     shape: readonly number[] = [data.length],
   ) {
@@ -34,12 +38,15 @@ export class HostTensor {
     this.shape = Object.freeze([...shape]);
   }
 
+  /** The element type, read from the typed array's kind. */
   get dtype(): HostDType {
     return this.data instanceof Uint8Array ? 'uint8' : this.data instanceof Int32Array ? 'int32' : 'float32';
   }
+  /** Number of dims (`shape.length`; 0 for a scalar). */
   get ndim(): number {
     return this.shape.length;
   }
+  /** Number of elements (`data.length`, the product of `shape`). */
   get numel(): number {
     return this.data.length;
   }
@@ -69,6 +76,7 @@ export class HostTensor {
     return tensor(this.data, { shape: this.shape, dtype, ...(opts.device ? { device: opts.device } : {}) });
   }
 
+  /** A one-line summary without the values: `HostTensor(uint8, [28, 28])`. */
   toString(): string {
     return `HostTensor(${this.dtype}, ${fmtShape(this.shape)})`;
   }

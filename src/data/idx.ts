@@ -8,14 +8,20 @@
 
 import { DataError } from './errors.ts';
 
+/** The element types IDX defines, by the type byte of the magic number: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64. */
 export type IdxDType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
+/** The typed array holding an IDX file's elements, one kind per {@link IdxDType} (uint8 → Uint8Array, …). */
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
 /** A parsed IDX file: its magic number, element type, dims and elements. */
 export interface IdxArray {
+  /** The first four bytes as a big-endian integer: 0x00000803 (2051) for MNIST images, 0x00000801 (2049) for labels. */
   magic: number;
+  /** Element type, from the magic number's third byte. */
   dtype: IdxDType;
+  /** Dims from the header, outermost first (MNIST training images: [60000, 28, 28]). */
   shape: number[];
+  /** The elements, row-major, in native byte order; uint8/int8 data are views of the input bytes (no copy). */
   data: IdxData;
 }
 

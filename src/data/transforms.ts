@@ -15,8 +15,14 @@ import { HostTensor } from './host-tensor.ts';
  * `apply`, which every JS function has: a union with functions would lose type inference).
  */
 export interface Transform<I = HostTensor, O = HostTensor> {
+  /** Maps one sample to its transformed value; should not modify `x` (datasets may share its memory). */
   forward(x: I): O;
+  /**
+   * Optional batched form over [B, ...] (the first dim indexes samples): must equal `forward`
+   * on each row, stacked. Undefined means per-sample only.
+   */
   forwardBatch?: ((batch: HostTensor) => HostTensor) | undefined;
+  /** How the transform prints inside a dataset's or Compose's description (`'ToTensor()'`). */
   toString(): string;
 }
 /** A transform object or a plain function (treated as `new Lambda(fn)`). */
@@ -32,7 +38,9 @@ export function asTransform<I, O>(t: TransformLike<I, O>): Transform<I, O> {
  * @example new Compose([new ToTensor(), new Normalize([0.1307], [0.3081])])
  */
 export class Compose<I = HostTensor, O = HostTensor> implements Transform<I, O> {
+  /** The transforms, in application order (plain functions wrapped in Lambda). */
   readonly transforms: readonly Transform<unknown, unknown>[];
+  /** The batched path: every member's `forwardBatch` in turn (ToTensor + Normalize fused on uint8 images), or undefined when a member has none. */
   readonly forwardBatch: ((batch: HostTensor) => HostTensor) | undefined;
 
   // The output type comes from the last transform, so `new MNIST({ transform: new Compose([…]) })` infers its samples.
@@ -60,10 +68,12 @@ export class Compose<I = HostTensor, O = HostTensor> implements Transform<I, O> 
     this.forwardBatch = (b) => steps.reduce((x, step) => step(x), b);
   }
 
+  /** Each transform's `forward` in order, each on the previous one's output. */
   forward(x: I): O {
     return this.transforms.reduce<unknown>((v, t) => t.forward(v), x) as O;
   }
 
+  /** `Compose(` and one member per indented line, then `)`, as torchvision prints it. */
   toString(): string {
     return `Compose(\n${this.transforms.map((t) => `    ${t.toString()}`).join('\n')}\n)`;
   }
@@ -76,11 +86,16 @@ export class Compose<I = HostTensor, O = HostTensor> implements Transform<I, O> 
  * to float32 without scaling (as torchvision does for non-byte input).
  */
 export class ToTensor implements Transform<HostTensor, HostTensor> {
+  /**
+   * [H, W] → [1, H, W] or [H, W, C] → [C, H, W], float32 (uint8 scaled by 1/255).
+   * @throws ShapeError when the image is not 2-D or 3-D.
+   */
   forward(x: HostTensor): HostTensor {
     return toTensorImpl(x, false);
   }
   /** [B, H, W] or [B, H, W, C] → [B, 1, H, W] or [B, C, H, W]. */
   readonly forwardBatch = (b: HostTensor): HostTensor => toTensorImpl(b, true);
+  /** `'ToTensor()'`. */
   toString(): string {
     return 'ToTensor()';
   }
@@ -128,9 +143,16 @@ function toTensorImpl(x: HostTensor, batched: boolean): HostTensor {
  * @example new Normalize([0.1307], [0.3081])
  */
 export class Normalize implements Transform<HostTensor, HostTensor> {
+  /** Per-channel means, rounded to float32 (one value applies to every channel). */
   readonly mean: readonly number[];
+  /** Per-channel standard deviations, rounded to float32 (one value applies to every channel). */
   readonly std: readonly number[];
 
+  /**
+   * @param mean one mean per channel, or one for all (MNIST: 0.1307).
+   * @param std one standard deviation per channel, or one for all (MNIST: 0.3081).
+   * @throws ValueError when either is empty, their lengths disagree (neither being 1), or a std is 0 or not finite.
+   */
   constructor(mean: number | readonly number[], std: number | readonly number[]) {
     this.mean = (typeof mean === 'number' ? [mean] : [...mean]).map(Math.fround);
     this.std = (typeof std === 'number' ? [std] : [...std]).map(Math.fround);
@@ -142,7 +164,12 @@ export class Normalize implements Transform<HostTensor, HostTensor> {
   }
 
   // The HostTensor overload comes last: type inference reads the last signature.
+  /** Normalises a GPU tensor [C, ...] with tensor ops; returns a new tensor the caller owns (`x` is kept). */
   forward(x: Tensor): Tensor;
+  /**
+   * Normalises a float32 HostTensor [C, ...] (channel first) into a new one.
+   * @throws DTypeError when `x` is not float32 (put ToTensor first); ShapeError when its channel count does not match mean/std.
+   */
   forward(x: HostTensor): HostTensor;
   forward(x: HostTensor | Tensor): HostTensor | Tensor {
     if (x instanceof Tensor) return this.forwardGpu(x);
@@ -214,6 +241,7 @@ export class Normalize implements Transform<HostTensor, HostTensor> {
     return out;
   }
 
+  /** `Normalize(mean=[…], std=[…])`. */
   toString(): string {
     return `Normalize(mean=[${this.mean.join(', ')}], std=[${this.std.join(', ')}])`;
   }
@@ -225,16 +253,20 @@ export class Normalize implements Transform<HostTensor, HostTensor> {
  * @example new Lambda((x: HostTensor) => x.reshape([784]))
  */
 export class Lambda<I = HostTensor, O = HostTensor> implements Transform<I, O> {
+  /** The `batchFn` given to the constructor, or undefined (then datasets transform sample by sample). */
   readonly forwardBatch: ((batch: HostTensor) => HostTensor) | undefined;
   constructor(
+    /** The per-sample function `forward` calls. */
     readonly fn: (x: I) => O,
     batchFn?: (batch: HostTensor) => HostTensor,
   ) {
     this.forwardBatch = batchFn;
   }
+  /** `fn(x)`. */
   forward(x: I): O {
     return this.fn(x);
   }
+  /** `Lambda(<function name>)`, or `Lambda(<fn>)` for an anonymous function. */
   toString(): string {
     return `Lambda(${this.fn.name || '<fn>'})`;
   }

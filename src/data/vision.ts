@@ -30,12 +30,18 @@ export class ImageClassificationDataset<X = HostTensor, Y = number> extends Data
   readonly images: Uint8Array;
   /** One label per image. */
   readonly labels: Uint8Array;
+  /** Image height H in pixels (28 for MNIST). */
   readonly height: number;
+  /** Image width W in pixels (28 for MNIST). */
   readonly width: number;
+  /** Class names, indexed by label (torchvision's `.classes`). */
   readonly classes: readonly string[];
+  /** The image transform (a plain function is wrapped in Lambda), or undefined: `get` then returns the raw uint8 [H, W] image. */
   readonly transform: Transform<HostTensor, X> | undefined;
+  /** The label transform, or undefined: `get` then returns the label as a number. */
   readonly targetTransform: Transform<number, Y> | undefined;
 
+  /** @throws DataError when `images` does not hold exactly `labels.length` images of height × width bytes. */
   constructor(init: {
     images: Uint8Array;
     labels: Uint8Array;
@@ -56,6 +62,7 @@ export class ImageClassificationDataset<X = HostTensor, Y = number> extends Data
     }
   }
 
+  /** Number of images N. */
   get length(): number {
     return this.labels.length;
   }
@@ -77,6 +84,11 @@ export class ImageClassificationDataset<X = HostTensor, Y = number> extends Data
     return counts;
   }
 
+  /**
+   * Sample `index`: `[transform(image), targetTransform(label)]`, the image a fresh uint8
+   * HostTensor [H, W] (a copy, so a transform may keep it).
+   * @throws ValueError when `index` is out of range.
+   */
   get(index: number): [X, Y] {
     checkIndex(`${this.constructor.name}.get`, index, this.length);
     const hw = this.height * this.width;
@@ -124,7 +136,12 @@ export interface IdxDatasetOptions<X, Y> extends ImageTransforms<X, Y> {
   /** The training files (default) or the test (`t10k-…`) files. */
   train?: boolean;
   /** The images and labels IDX files' bytes, instead of `root` (gzipped is fine in Node). */
-  files?: { images: Uint8Array; labels: Uint8Array };
+  files?: {
+    /** Bytes of the images file (`*-images-idx3-ubyte[.gz]`, magic 2051). */
+    images: Uint8Array;
+    /** Bytes of the labels file (`*-labels-idx1-ubyte[.gz]`, magic 2049). */
+    labels: Uint8Array
+  };
 }
 
 interface IdxSetInfo {
@@ -201,7 +218,9 @@ function loadIdxSet(info: IdxSetInfo, opts: IdxDatasetOptions<unknown, unknown>)
  * @example new MNIST({ root: '../shared/data/mnist', train: true, transform: new ToTensor() })
  */
 export class MNIST<X = HostTensor, Y = number> extends ImageClassificationDataset<X, Y> {
+  /** torchvision's MNIST class names, '0 - zero' … '9 - nine': label d is the digit d. */
   static readonly classes = ['0 - zero', '1 - one', '2 - two', '3 - three', '4 - four', '5 - five', '6 - six', '7 - seven', '8 - eight', '9 - nine'] as const;
+  /** True for the 60,000-image training split (the default), false for the 10,000-image test split. */
   readonly train: boolean;
 
   constructor(opts: IdxDatasetOptions<X, Y>) {
@@ -220,7 +239,9 @@ export const FASHION_MNIST_DEBIAN_ROOT = '/usr/share/datasets/fashion-mnist';
  * `dataset-fashion-mnist` package puts it (`apt-get install dataset-fashion-mnist`).
  */
 export class FashionMNIST<X = HostTensor, Y = number> extends ImageClassificationDataset<X, Y> {
+  /** The ten clothing classes in label order, as torchvision names them ('T-shirt/top' = 0 … 'Ankle boot' = 9). */
   static readonly classes = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+  /** True for the 60,000-image training split (the default), false for the 10,000-image test split. */
   readonly train: boolean;
 
   constructor(opts: IdxDatasetOptions<X, Y> = {}) {

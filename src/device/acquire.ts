@@ -68,7 +68,8 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<Acquired
     maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
     maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
   };
-  const requiredFeatures = (['shader-f16', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+  // 'subgroups' lets the matmul/conv register kernels share loads across lanes; 'timestamp-query' times autotune candidates.
+  const requiredFeatures = (['shader-f16', 'timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredLimits, requiredFeatures });

@@ -5,6 +5,7 @@
 
 import { DeviceError } from '../errors.ts';
 import { BufferPool, type PooledBuffer } from './buffer-pool.ts';
+import { Autotuner, type AutotuneMode } from './autotune.ts';
 
 /** A compiled compute pipeline and the name used in error messages. */
 export interface Kernel {
@@ -15,6 +16,8 @@ export interface Kernel {
 
 const ARENA_BYTES = 1 << 16;
 const UNIFORM_ALIGN = 256;
+/** Timestamp slots per batch (two per timed pass); a batch that fills them is submitted. */
+const QUERY_SLOTS = 64;
 
 export class GpuRuntime {
   readonly pool: BufferPool;
@@ -37,13 +40,24 @@ export class GpuRuntime {
   private destroyed = false;
   /** Counters for benchmarks and tests. */
   readonly stats = { dispatches: 0, submits: 0, pipelinesCompiled: 0 };
+  /** Per-adapter kernel selection (src/device/autotune.ts); kernel families ask it which variant to run. */
+  readonly tuner: Autotuner;
+  /** GPU timestamps of timed passes (see timed()); null without the 'timestamp-query' feature. */
+  private querySet: GPUQuerySet | null = null;
+  private queryResolve: PooledBuffer | null = null;
+  private queryUsed = 0;
+  private timings: { slot: number; resolve: (ms: number) => void; reject: (e: Error) => void }[] = [];
+  private timing = false;
 
   constructor(
     readonly device: GPUDevice,
     readonly adapterInfo: string,
     /** Dispatches per submit: enough to amortise a submit, few enough to keep the GPU fed. */
     readonly maxBatch = 128,
+    /** Autotuning mode; WEBGRAD_AUTOTUNE decides when not given. */
+    autotune?: AutotuneMode,
   ) {
+    this.tuner = new Autotuner(this, autotune);
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.stagingPool = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 64 << 20);
     this.arena = device.createBuffer({ size: ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
@@ -116,7 +130,38 @@ export class GpuRuntime {
     pass.dispatchWorkgroups(x, y, z);
     this.batchKernels.add(k.name);
     this.stats.dispatches++;
-    if (++this.dispatches >= this.maxBatch) this.flush();
+    if (++this.dispatches >= this.maxBatch && !this.timing) this.flush();
+  }
+
+  /** True when the device can time passes (the 'timestamp-query' feature). */
+  get canTime(): boolean {
+    return this.device.features.has('timestamp-query');
+  }
+
+  /**
+   * Records `fn`'s dispatches in a compute pass of their own, bracketed by GPU timestamps, and
+   * resolves with the pass's GPU time in ms once that batch has run. For the autotuner and
+   * benchmarks; throws without 'timestamp-query'.
+   */
+  timed(fn: () => void): Promise<number> {
+    this.check();
+    if (!this.canTime) throw new DeviceError("webgrad: timing kernels needs the adapter's 'timestamp-query' feature");
+    if (this.queryUsed + 2 > QUERY_SLOTS || this.dispatches + 16 > this.maxBatch || this.arenaUsed > ARENA_BYTES / 2) this.flush();
+    this.querySet ??= this.device.createQuerySet({ type: 'timestamp', count: QUERY_SLOTS });
+    const slot = this.queryUsed;
+    this.queryUsed += 2;
+    this.closePass();
+    this.pass = this.openEncoder().beginComputePass({
+      timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: slot, endOfPassWriteIndex: slot + 1 },
+    });
+    this.timing = true;
+    try {
+      fn();
+    } finally {
+      this.timing = false;
+      this.closePass();
+    }
+    return new Promise((resolve, reject) => this.timings.push({ slot, resolve, reject }));
   }
 
   /** Uploads bytes into a buffer; flushes first if recorded work still uses it. */
@@ -172,6 +217,16 @@ export class GpuRuntime {
   flush(): void {
     if (!this.encoder) return;
     this.closePass();
+    const timings = this.timings;
+    let timeStaging: PooledBuffer | null = null;
+    if (timings.length) {
+      const bytes = this.queryUsed * 8;
+      this.queryResolve ??= { buffer: this.device.createBuffer({ size: QUERY_SLOTS * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }), size: QUERY_SLOTS * 8, lastBatch: 0 };
+      this.encoder.resolveQuerySet(this.querySet!, 0, this.queryUsed, this.queryResolve.buffer, 0);
+      timeStaging = this.stagingPool.acquire(bytes);
+      this.encoder.copyBufferToBuffer(this.queryResolve.buffer, 0, timeStaging.buffer, 0, bytes);
+      this.timings = [];
+    }
     const watched = [...this.watches].map(([flag, report]) => {
       const staging = this.stagingPool.acquire(16);
       this.encoder!.copyBufferToBuffer(flag.buffer, 0, staging.buffer, 0, 16);
@@ -187,6 +242,23 @@ export class GpuRuntime {
         if (err) this.failure ??= new DeviceError(`webgrad: a batch of kernels (${kernels}) failed: ${err.message}`);
       }),
     );
+    if (timeStaging) {
+      const staging = timeStaging;
+      const bytes = this.queryUsed * 8;
+      this.pendingChecks.push(
+        staging.buffer.mapAsync(GPUMapMode.READ, 0, bytes).then(
+          () => {
+            const t = new BigUint64Array(staging.buffer.getMappedRange(0, bytes).slice(0));
+            staging.buffer.unmap();
+            this.stagingPool.release(staging);
+            for (const { slot, resolve } of timings) resolve(Math.max(0, Number(t[slot + 1]! - t[slot]!)) / 1e6);
+          },
+          (e: Error) => {
+            for (const { reject } of timings) reject(e);
+          },
+        ),
+      );
+    }
     for (const { staging, report } of watched) {
       this.pendingChecks.push(
         staging.buffer.mapAsync(GPUMapMode.READ, 0, 16).then(
@@ -202,6 +274,7 @@ export class GpuRuntime {
       );
     }
     this.encoder = null;
+    this.queryUsed = 0;
     this.arenaUsed = 0;
     this.dispatches = 0;
     this.batchKernels = new Set();
@@ -233,6 +306,10 @@ export class GpuRuntime {
   destroy(): void {
     this.flush();
     this.destroyed = true;
+    for (const { reject } of this.timings) reject(new DeviceError('webgrad: the runtime was destroyed'));
+    this.timings = [];
+    this.querySet?.destroy();
+    this.queryResolve?.buffer.destroy();
     this.pool.trim();
     this.stagingPool.trim();
     this.device.destroy();

@@ -32,7 +32,13 @@ import { isSoftwareAdapter } from './matmul.ts';
 // ---------------------------------------------------------------------------------------
 // Configuration.
 
+/**
+ * The 'register' (implicit GEMM) kernel for the forward pass, also used for the input
+ * gradient at stride 1: each invocation owns a rows × outRows × cols block of outputs.
+ * Checked by setConvConfig (a ValueError names the bad field).
+ */
 export interface ForwardRegisterConfig {
+  /** Selects this kernel family. */
   variant: 'register';
   /** Output channels per invocation (multiple of 4; capped at the channels per group rounded up to 4). */
   rows: number;
@@ -44,9 +50,16 @@ export interface ForwardRegisterConfig {
   workgroup: number;
   /** Neighbouring invocations take neighbouring images of one pixel tile (llvmpipe) rather than neighbouring tiles (GPUs). */
   batchFast: boolean;
+  /** Share weight loads through subgroupBroadcast when the device has the 'subgroups' feature. */
+  subgroups: boolean;
 }
 
+/**
+ * The 'register' kernel for the weight gradient: rows × khRows × kW accumulators per
+ * invocation, the (n, oh) rows split into chunks (split-K) summed by a second kernel.
+ */
 export interface WeightGradRegisterConfig {
+  /** Selects this kernel family. */
   variant: 'register';
   /** Output channels per invocation. */
   rows: number;
@@ -60,28 +73,33 @@ export interface WeightGradRegisterConfig {
   targetInvocations: number;
 }
 
+/** The 'direct' kernels: one invocation per output element, plain loops; covers every case. */
 export interface DirectConfig {
+  /** Selects this kernel family. */
   variant: 'direct';
 }
 
 /** How each conv primitive runs; `inputGrad` applies at stride 1 (stride > 1 is always 'direct'). */
 export interface ConvConfig {
+  /** Kernel of conv2d's forward. */
   forward: ForwardRegisterConfig | DirectConfig;
+  /** Kernel of the gradient wrt the input (conv2dBackwardInput) at stride 1. */
   inputGrad: ForwardRegisterConfig | DirectConfig;
+  /** Kernel of the gradient wrt the weight (conv2dBackwardWeight). */
   weightGrad: WeightGradRegisterConfig | DirectConfig;
 }
 
 /** Measured best on llvmpipe (2-core Xeon; bench/conv2d.ts). */
 export const SOFTWARE_CONFIG: ConvConfig = {
-  forward: { variant: 'register', rows: 8, cols: 0, outRows: 2, workgroup: 16, batchFast: true },
-  inputGrad: { variant: 'register', rows: 8, cols: 0, outRows: 2, workgroup: 16, batchFast: true },
+  forward: { variant: 'register', rows: 8, cols: 0, outRows: 2, workgroup: 16, batchFast: true, subgroups: true },
+  inputGrad: { variant: 'register', rows: 8, cols: 0, outRows: 2, workgroup: 16, batchFast: true, subgroups: true },
   weightGrad: { variant: 'register', rows: 4, khRows: 5, cols: 0, workgroup: 16, targetInvocations: 1024 },
 };
 
 /** For GPUs: small register tiles, many invocations per workgroup, enough of them to fill the device. */
 export const GPU_CONFIG: ConvConfig = {
-  forward: { variant: 'register', rows: 4, cols: 4, outRows: 1, workgroup: 64, batchFast: false },
-  inputGrad: { variant: 'register', rows: 4, cols: 4, outRows: 1, workgroup: 64, batchFast: false },
+  forward: { variant: 'register', rows: 4, cols: 4, outRows: 1, workgroup: 64, batchFast: false, subgroups: false },
+  inputGrad: { variant: 'register', rows: 4, cols: 4, outRows: 1, workgroup: 64, batchFast: false, subgroups: false },
   weightGrad: { variant: 'register', rows: 4, khRows: 1, cols: 4, workgroup: 64, targetInvocations: 65536 },
 };
 
@@ -315,6 +333,8 @@ interface ForwardSpec {
    * columns tiles, what GPUs want for neighbouring addresses.
    */
   batchFast: boolean;
+  /** Lanes that share the weight loads through subgroupBroadcast; 0 loads them in every lane. */
+  lanes: number;
 }
 
 const XYZW = 'xyzw';
@@ -333,7 +353,7 @@ function usedPositions(tn: number, kw: number, sw: number, dw: number): number[]
  * (vec4 over 4 output channels, or single channels when tm < 4) per (group, c, kh, kw).
  */
 function forwardSource(s: ForwardSpec): string {
-  const { tm, tn, tr, wg, kw: KW, sw: SW, dw: DW, x4, batchFast } = s;
+  const { tm, tn, tr, wg, kw: KW, sw: SW, dw: DW, x4, batchFast, lanes: LN } = s;
   const vecM = tm % 4 === 0;
   const V = vecM ? tm / 4 : tm; // weight units per (kh, kw)
   const U = vecM ? 'vec4<f32>' : 'f32';
@@ -345,7 +365,8 @@ function forwardSource(s: ForwardSpec): string {
   line(`// Invocation l of workgroup w computes out[n, g·mg + m0 + 0..${tm - 1}, oh0 + 0..${tr - 1}, ow0 + 0..${tn - 1}] for tile = (w.x + w.z·nwg.x)·${wg} + l`);
   line(batchFast ? `// = (oh0/${tr} · tilesW + ow0/${tn})·n_batch + n` : `// = (n·tilesH + oh0/${tr})·tilesW + ow0/${tn}`);
   line(`// and w.y = g·mBlocks + m0/${tm}. For each (c, kh) it loads the input row segment once for all ${KW} taps; kernel rows`);
-  line(`// that fall entirely into the padding are skipped.`);
+  line(`// that fall entirely into the padding are skipped.${LN ? ` The ${KW * (vecM ? tm / 4 : tm)} weight units of a (c, kh) are loaded once per ${LN} lanes and shared by subgroupBroadcast.` : ''}`);
+  if (LN) line('enable subgroups;\ndiagnostic(off, subgroup_uniformity);');
   line(PARAMS_WGSL);
   line(`@group(0) @binding(0) var<storage, read_write> out: array<f32>;`);
   line(`@group(0) @binding(1) var<storage, read> x: array<${x4 ? 'vec4<f32>' : 'f32'}>;`);
@@ -353,7 +374,7 @@ function forwardSource(s: ForwardSpec): string {
   line(`@group(0) @binding(3) var<storage, read> bias: array<f32>;`);
   line(`@group(0) @binding(4) var<uniform> p: Params;`);
   line(`@compute @workgroup_size(${wg})`);
-  line(`fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {`);
+  line(`fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${LN ? ', @builtin(subgroup_invocation_id) sgi: u32' : ''}) {`);
   line(`  let tile = (wid.x + wid.z * nwg.x) * ${wg}u + lid;`);
   line(`  let live = tile < p.tiles;`);
   line(`  let tc = min(tile, p.tiles - 1u);`);
@@ -398,7 +419,20 @@ function forwardSource(s: ForwardSpec): string {
     line(`  }`);
   }
   line(`  let wg0 = grp * p.cg * p.kh * ${KW}u * p.mp4;`);
-  for (let v = 0; v < V; v++) line(`  let wv${v} = min(${vecM ? `m0 / 4u + ${v}u` : `m0 + ${v}u`}, p.mp4 - 1u);`);
+  const NU = KW * V; // weight units per (c, kh): unit u = k·V + v
+  const G = LN ? Math.ceil(NU / LN) : 0;
+  if (LN) {
+    // Every lane of a subgroup must reach each broadcast: make the kernel-row range subgroup-uniform.
+    line(`  kLo = subgroupMin(kLo);`);
+    line(`  kHi = subgroupMax(kHi);`);
+    line(`  let lane = sgi % ${LN}u;`);
+    for (let g = 0; g < G; g++) {
+      line(`  let u${g} = min(lane + ${g * LN}u, ${NU - 1}u);`);
+      line(`  let wo${g} = (u${g} / ${V}u) * p.mp4 + min(${vecM ? 'm0 / 4u' : 'm0'} + u${g} % ${V}u, p.mp4 - 1u);`);
+    }
+  } else {
+    for (let v = 0; v < V; v++) line(`  let wv${v} = min(${vecM ? `m0 / 4u + ${v}u` : `m0 + ${v}u`}, p.mp4 - 1u);`);
+  }
   // Accumulators acc{r}_{t}_{v}: output channel unit v (4 channels, or 1), pixel (oh0 + r, ow0 + t).
   for (let v = 0; v < V; v++) {
     line(`  var b${v} = ${U}(0.0);`);
@@ -417,7 +451,15 @@ function forwardSource(s: ForwardSpec): string {
   line(`    for (var khi = kLo; khi < kHi; khi++) {`);
   line(`      let kh = u32(khi);`);
   line(`      let wb = wg0 + (c * p.kh + kh) * ${KW}u * p.mp4;`);
-  for (let k = 0; k < KW; k++) for (let v = 0; v < V; v++) line(`      let w${k}_${v} = wp[wb + ${k}u * p.mp4 + wv${v}];`);
+  if (LN) {
+    for (let g = 0; g < G; g++) line(`      let wl${g} = wp[wb + wo${g}];`);
+    for (let k = 0; k < KW; k++) for (let v = 0; v < V; v++) {
+      const u = k * V + v;
+      line(`      let w${k}_${v} = subgroupBroadcast(wl${Math.floor(u / LN)}, ${u % LN}u);`);
+    }
+  } else {
+    for (let k = 0; k < KW; k++) for (let v = 0; v < V; v++) line(`      let w${k}_${v} = wp[wb + ${k}u * p.mp4 + wv${v}];`);
+  }
   const xv = (j: number): string => (x4 ? `x${j >> 2}.${XYZW[j & 3]}` : `x${j}`);
   for (let r = 0; r < tr; r++) {
     line(`      let ih${r} = ihb${r} + khi * dh;`);
@@ -685,7 +727,8 @@ function registerForward(
     const tn = cfg.cols > 0 ? cfg.cols : pickCols(ow, [4, 8, 12, 16].filter((c) => c <= Math.max(4, ow)));
     const tr = Math.min(cfg.outRows, oh);
     const x4 = xsw === 1 && aligned4(xv.offset, xsn!, xsc!, xsh!, pl) && (tn * sw) % 4 === 0;
-    const spec: ForwardSpec = { tm, tn, tr, wg: cfg.workgroup, kw, sw, dw, x4, batchFast: cfg.batchFast };
+    const lanes = cfg.subgroups ? subgroupLanes(rt, cfg.workgroup) : 0;
+    const spec: ForwardSpec = { tm, tn, tr, wg: cfg.workgroup, kw, sw, dw, x4, batchFast: cfg.batchFast, lanes };
     const tilesW = Math.ceil(ow / tn);
     const tilesH = Math.ceil(oh / tr);
     const tiles = n * tilesH * tilesW;
@@ -693,7 +736,7 @@ function registerForward(
     const max = Math.min(rt.limits.maxComputeWorkgroupsPerDimension, MAX_GROUPS);
     if (groups * mBlocks > max) throw new ShapeError('conv2d', `${m} output channels in ${groups} groups need ${groups * mBlocks} workgroups in y (limit ${max})`);
     const [gx, gz] = fold(tiles, spec.wg, max);
-    const key = `fwd|${tm}|${tn}|${tr}|${spec.wg}|${kw}|${sw}|${dw}|${x4}|${spec.batchFast}`;
+    const key = `fwd|${tm}|${tn}|${tr}|${spec.wg}|${kw}|${sw}|${dw}|${x4}|${spec.batchFast}|${lanes}`;
     const src = cachedSource(key, () => forwardSource(spec));
     const p: Params = {
       n, c, h, w: wd, m, oh, ow, groups, cg, mg, kh, kw, sh, sw, dh, dw, pt, pl,
@@ -701,11 +744,22 @@ function registerForward(
       bOff: bias?.off ?? 0, bs: bias?.stride ?? 0, hasBias: bias ? 1 : 0,
       tiles, tilesW, tilesH, mBlocks, mp4,
     };
-    rt.dispatch(rt.kernel(`conv2d_register_fwd_${x4 ? 'x4' : 'xs'}`, src), [out.buffer, xs.buffer, wp.buffer, (bias?.s ?? wp).buffer], pack(p), [gx, groups * mBlocks, gz]);
+    rt.dispatch(rt.kernel(`conv2d_register_fwd_${x4 ? 'x4' : 'xs'}${lanes ? '_sg' : ''}`, src), [out.buffer, xs.buffer, wp.buffer, (bias?.s ?? wp).buffer], pack(p), [gx, groups * mBlocks, gz]);
   } finally {
     wp.release();
   }
   return out;
+}
+
+/**
+ * Lanes that can share loads on this device: the smallest subgroup size (capped by the workgroup),
+ * or 0 without the 'subgroups' feature (the same rule as matmul's).
+ */
+function subgroupLanes(rt: GpuRuntime, wg: number): number {
+  if (!rt.device.features.has('subgroups')) return 0;
+  const info = (rt.device as GPUDevice & { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
+  const lanes = Math.min(info?.subgroupMinSize ?? 0, wg, 64);
+  return lanes >= 4 && (lanes & (lanes - 1)) === 0 && wg % lanes === 0 ? lanes : 0;
 }
 
 /** Whether the register kernels can unroll this kernel width / row segment. */
@@ -848,3 +902,5 @@ export function conv2dBackwardWeight(rt: GpuRuntime, backend: Backend, x: View, 
   }
   return out;
 }
+/** Probe hook: the WGSL generator of the register forward kernel (forwardSource), for inspecting shaders; not public API. */
+export const __forwardSource = forwardSource;

@@ -5,7 +5,11 @@
 //  - vec4: every operand contiguous and 4-aligned: one thread maps one vec4 (llvmpipe
 //    reads vec4 2.5x faster than scalars);
 //  - strided: one thread per output element; it decomposes its flat index over the
-//    (coalesced) shape and dots the coordinates with each operand's strides.
+//    (coalesced) shape and dots the coordinates with each operand's strides. The rank is
+//    compiled in (loops unrolled, uniform reads at constant positions) and, below 2^24
+//    elements, each `÷ dim` is a multiply by the f32 reciprocal plus one integer correction:
+//    llvmpipe has no vector integer division and emulated `%`/`/` by uniform values lane by
+//    lane, which made this path 20–40× slower than the vec4 one (bench/run.ts, elementwise).
 // Operands are cast to the compute dtype on load, so mixed-dtype inputs need no extra pass.
 
 import type { DType } from '../dtype.ts';
@@ -13,6 +17,7 @@ import type { BinaryOp, Operand, UnaryOp, View } from '../backend/types.ts';
 import { coalesce, contiguousStrides, numel as sizeOf, type Shape } from '../shape.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
+import type { Candidate } from '../device/autotune.ts';
 import { GpuStorage } from './storage.ts';
 import { INF, INF_DECL, MAIN_ARGS, MAX_RANK, NAN, NAN_DECL, UniformWriter, WG, flatIndex, grid1d, isNanExpr, scalarBits, wgslType } from './wgsl.ts';
 
@@ -110,8 +115,20 @@ interface Target {
 
 const sourceCache = new Map<string, string>();
 
-function shaderSource(spec: MapSpec, vec4: boolean): string {
-  const key = `${spec.name}|${spec.dtype}|${spec.outDtype}|${spec.operands.join(',')}|${vec4}`;
+/** Benchmark knob: `exactDivision` compiles the strided kernels with integer `/` and `%` (the slow form, for comparison). */
+export const elementwiseTuning = { exactDivision: false };
+
+/** Largest element count for which the f32-reciprocal division is exact after one correction. */
+const FAST_DIV_LIMIT = 1 << 24;
+
+/** How the strided kernel is compiled: its (coalesced) rank and whether it divides by reciprocals. */
+interface StridedShape {
+  rank: number;
+  fastDiv: boolean;
+}
+
+function shaderSource(spec: MapSpec, vec4: boolean, strided: StridedShape = { rank: MAX_RANK, fastDiv: false }): string {
+  const key = `${spec.name}|${spec.dtype}|${spec.outDtype}|${spec.operands.join(',')}|${vec4}|${vec4 ? '' : `${strided.rank}|${strided.fastDiv}`}`;
   const hit = sourceCache.get(key);
   if (hit) return hit;
   const c = wgslType(spec.dtype);
@@ -153,17 +170,32 @@ fn main(${MAIN_ARGS}) {
   out[i + p.offs[0]] = ${value};
 }`;
   } else {
-    const strideDots = spec.operands
-      .map((d, k) => (d === null ? '' : `o${k} += c * p.strides[${(k + 1) * rankSlots} + d / 4u][d % 4u];`))
-      .join(' ');
+    // Unrolled over the compiled rank, innermost dim first; dim 0 needs no division (rem < shape[0]).
+    const at = (slot: number, d: number): string => `[${slot + (d >> 2)}][${d & 3}]`;
+    const steps: string[] = [];
+    for (let d = strided.rank - 1; d >= 0; d--) {
+      const dots = [`oo += c${d} * p.strides${at(0, d)};`, ...spec.operands.map((op, k) => (op === null ? '' : `o${k} += c${d} * p.strides${at((k + 1) * rankSlots, d)};`))].join(' ');
+      if (d === 0) steps.push(`let c0 = rem; ${dots}`);
+      else if (strided.fastDiv) {
+        steps.push(
+          `{ let n = p.shape${at(0, d)}; let q0 = u32(f32(rem) * p.rcp${at(0, d)}); let r0 = i32(rem) - i32(q0 * n);
+` +
+            `    let lo = r0 < 0; let hi = r0 >= i32(n);
+` +
+            `    let c${d} = u32(select(select(r0, r0 - i32(n), hi), r0 + i32(n), lo)); rem = select(select(q0, q0 + 1u, hi), q0 - 1u, lo); ${dots} }`,
+        );
+      } else steps.push(`{ let n = p.shape${at(0, d)}; let c${d} = rem % n; rem = rem / n; ${dots} }`);
+    }
     const offInits = spec.operands.map((d, k) => (d === null ? '' : `var o${k} = p.offs[${k + 1}];`)).join(' ');
-    src = `// ${spec.name} (strided): thread i computes output element i (row-major over shape);
-// its coordinates, dotted with each operand's strides, give where to read and write.
+    src = `// ${spec.name} (strided, rank ${strided.rank}${strided.fastDiv ? ', reciprocal division' : ''}): thread i computes output
+// element i (row-major over shape); its coordinates, dotted with each operand's strides, give
+// where to read and write. c = rem mod n comes from q = ⌊rem · (1/n)⌋ in f32 (exact to ±1 below
+// 2^24) and one correction step.
 ${NAN_DECL}
 ${INF_DECL}
 ${helpers}
 struct Params { numel: u32, rank: u32, _a: u32, _b: u32, shape: array<vec4<u32>, ${rankSlots}>, offs: vec4<u32>,
-  strides: array<vec4<u32>, ${rankSlots * 4}>, scalars: vec4<u32> };
+  strides: array<vec4<u32>, ${rankSlots * 4}>, scalars: vec4<u32>, rcp: array<vec4<f32>, ${rankSlots}> };
 ${decls.join('\n')}
 @group(0) @binding(${binding}) var<uniform> p: Params;
 @compute @workgroup_size(${WG})
@@ -171,12 +203,7 @@ fn main(${MAIN_ARGS}) {
   ${flatIndex()}
   if (i >= p.numel) { return; }
   var rem = i; var oo = p.offs[0]; ${offInits}
-  for (var d = p.rank; d > 0u; ) {
-    d--;
-    let n = p.shape[d / 4u][d % 4u];
-    let c = rem % n; rem = rem / n;
-    oo += c * p.strides[d / 4u][d % 4u]; ${strideDots}
-  }
+  ${steps.join('\n  ')}
   ${loads.join('\n  ')}
   out[oo] = ${value};
 }`;
@@ -196,17 +223,47 @@ function runMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand
   const buffers = [target.buffer, ...views.map((v) => (v.storage as GpuStorage).buffer)];
   const vec4 =
     n % 4 === 0 && co.shape.length <= 1 && co.strides.every((s) => s.length === 0 || s[0] === 1) && offsets.every((o) => o % 4 === 0);
-  if (vec4) {
+  const runVec4 = (bufs: PooledBuffer[]): void => {
     const u = new UniformWriter(3);
     u.u32[0] = n / 4;
     u.list(1, offsets.map((o) => o / 4));
     u.list(2, scalars);
-    rt.dispatch(rt.kernel(`${spec.name}_vec4`, shaderSource(spec, true)), buffers, u.u32, grid1d(n / 4));
-    return;
+    rt.dispatch(rt.kernel(`${spec.name}_vec4`, shaderSource(spec, true)), bufs, u.u32, grid1d(n / 4));
+  };
+  if (vec4) {
+    // vec4 or scalar for contiguous operands: the tuner's pick per arity and size bucket (vec4 when off).
+    const choice = rt.tuner.mode === 'off'
+      ? 'vec4'
+      : rt.tuner.choose('elementwise', `${spec.operands.length}|${spec.dtype}|n${Math.ceil(Math.log2(n))}`, VEC_CANDIDATES, VEC_CANDIDATES[0]!, (c) => {
+          const scratch = rt.pool.acquire(target.buffer.size);
+          try {
+            if (c === 'vec4') runVec4([scratch, ...buffers.slice(1)]);
+            else runStrided(rt, spec, co, offsets, scalars, operands, [scratch, ...buffers.slice(1)], n);
+          } finally {
+            rt.pool.release(scratch);
+          }
+        });
+    if (choice === 'vec4') return runVec4(buffers);
   }
+  runStrided(rt, spec, co, offsets, scalars, operands, buffers, n);
+}
+
+/** The vec4 and scalar forms of a contiguous map, as autotune candidates. */
+const VEC_CANDIDATES: Candidate<'vec4' | 'scalar'>[] = [
+  { key: 'vec4', value: 'vec4' },
+  { key: 'scalar', value: 'scalar' },
+];
+
+/** Records the strided (one element per thread) form of a map over the coalesced `co`. */
+function runStrided(
+  rt: GpuRuntime, spec: MapSpec, co: { shape: number[]; strides: number[][] }, offsets: number[], scalars: number[], operands: Operand[], buffers: PooledBuffer[], n: number,
+): void {
   if (co.shape.length > MAX_RANK) throw new Error(`${spec.name}: rank ${co.shape.length} after merging dims exceeds ${MAX_RANK}`);
   const rankSlots = MAX_RANK / 4;
-  const u = new UniformWriter(2 + rankSlots + rankSlots * 4 + 1 + 1);
+  // Slots: numel/rank, shape, offsets, strides (4 operands), scalars, reciprocals of shape.
+  const rcpSlot = 3 + 5 * rankSlots;
+  const u = new UniformWriter(rcpSlot + rankSlots);
+  co.shape.forEach((d, k) => (u.f32[rcpSlot * 4 + k] = 1 / d));
   u.u32[0] = n;
   u.u32[1] = co.shape.length;
   u.list(1, co.shape);
@@ -219,7 +276,8 @@ function runMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand
     if (s) u.list(2 + rankSlots + k * rankSlots, s);
   }
   u.list(2 + rankSlots + 4 * rankSlots, scalars);
-  rt.dispatch(rt.kernel(spec.name, shaderSource(spec, false)), buffers, u.u32, grid1d(n));
+  const shape: StridedShape = { rank: co.shape.length, fastDiv: n < FAST_DIV_LIMIT && !elementwiseTuning.exactDivision };
+  rt.dispatch(rt.kernel(`${spec.name}_r${shape.rank}`, shaderSource(spec, false, shape)), buffers, u.u32, grid1d(n));
 }
 
 function dtypeOf(x: Operand): DType | null {

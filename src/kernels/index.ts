@@ -64,7 +64,7 @@ export function createWebgpuBackend(rt: GpuRuntime): Backend & { runtime: GpuRun
     where: (cond, a, b, shape, dtype) => ew.where(rt, backend, cond, a, b, shape, dtype),
     copy: (dst: View, src: Operand) => ew.copy(rt, dst, src),
     reduce: (op: ReduceOp, x: View, reduceRank: number, outDtype: DType) => reduce(rt, backend, op, x, reduceRank, outDtype),
-    matmul: (a: View, b: View) => matmul(rt, backend, a, b),
+    matmul: (a: View, b: View, bias?: View | null) => matmul(rt, backend, a, b, undefined, bias ?? null),
     random: (kind: RandomKind, numel: number, dtype: DType, state: RandomState, a: number, b: number) =>
       random(rt, backend, kind, numel, dtype, state, a, b),
     // Neural-network primitive families: one line (or a few) per primitive, inserted above the anchor.

@@ -21,6 +21,7 @@
 import type { Backend, View } from '../backend/types.ts';
 import { DTypeError, DisposedError, ShapeError, ValueError, fmtShape } from '../errors.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
+import type { Candidate } from '../device/autotune.ts';
 import { GpuStorage } from './storage.ts';
 
 /** How A and B are read; chosen per call from the views' strides and offsets. */
@@ -109,7 +110,7 @@ const PARAMS_WGSL = `struct Params {
   rowTiles: u32, colTiles: u32, aOff: u32, sab: u32,
   sam: u32, sak: u32, bOff: u32, sbb: u32,
   sbk: u32, sbn: u32, osm: u32, osn: u32,
-  osb: u32, _pad0: u32, _pad1: u32, _pad2: u32,
+  osb: u32, biasOff: u32, biasStride: u32, _pad2: u32,
 };`;
 
 interface Problem {
@@ -129,6 +130,9 @@ interface Problem {
   osm: number;
   osn: number;
   osb: number;
+  /** Offset and stride of the bias fused into the epilogue (0 without one). */
+  biasOff?: number;
+  biasStride?: number;
 }
 
 /** Output tiles: `rowTiles` × `colTiles` per batch, numbered with rows fastest. */
@@ -140,7 +144,7 @@ interface Tiling {
 function params(p: Problem, t: Tiling): Uint32Array {
   const tiles = t.rowTiles * t.colTiles * p.batch;
   return Uint32Array.from(
-    [p.m, p.n, p.k, tiles, t.rowTiles, t.colTiles, p.aOff, p.sab, p.sam, p.sak, p.bOff, p.sbb, p.sbk, p.sbn, p.osm, p.osn, p.osb, 0, 0, 0],
+    [p.m, p.n, p.k, tiles, t.rowTiles, t.colTiles, p.aOff, p.sab, p.sam, p.sak, p.bOff, p.sbb, p.sbk, p.sbn, p.osm, p.osn, p.osb, p.biasOff ?? 0, p.biasStride ?? 0, 0],
     (v) => v >>> 0,
   );
 }
@@ -186,7 +190,7 @@ function transposed(p: Problem): Problem {
     batch: p.batch, m: p.n, n: p.m, k: p.k,
     aOff: p.bOff, sab: p.sbb, sam: p.sbn, sak: p.sbk,
     bOff: p.aOff, sbb: p.sab, sbk: p.sak, sbn: p.sam,
-    osm: p.osn, osn: p.osm, osb: p.osb,
+    osm: p.osn, osn: p.osm, osb: p.osb, biasOff: p.biasOff, biasStride: p.biasStride,
   };
 }
 
@@ -209,6 +213,8 @@ interface RegisterSpec {
   lanes: number;
   am: AMode;
   bm: BMode;
+  /** Bias fused into the epilogue: none, one per output column (n) or per row (m, the transposed product). */
+  bias: 'none' | 'n' | 'm';
 }
 
 /**
@@ -218,7 +224,7 @@ interface RegisterSpec {
  * Loads clamp rows/columns to the matrix, so out-of-range lanes compute garbage they never store.
  */
 function registerSource(s: RegisterSpec): string {
-  const { rows: TM, cols: TN, wg, lanes: L, am, bm } = s;
+  const { rows: TM, cols: TN, wg, lanes: L, am, bm, bias } = s;
   const vecK = am === 'k4' || bm === 'k4'; // K % 4 == 0 is then guaranteed: no K tail
   const out: string[] = [];
   const line = (x: string): void => void out.push(x);
@@ -279,7 +285,8 @@ function registerSource(s: RegisterSpec): string {
   line(`@group(0) @binding(0) var<storage, read_write> out: array<f32>;`);
   line(`@group(0) @binding(1) var<storage, read> a: array<${aType}>;`);
   line(`@group(0) @binding(2) var<storage, read> b: array<${bType}>;`);
-  line(`@group(0) @binding(3) var<uniform> p: Params;`);
+  if (bias !== 'none') line(`@group(0) @binding(3) var<storage, read> bias: array<f32>;`);
+  line(`@group(0) @binding(${bias !== 'none' ? 4 : 3}) var<uniform> p: Params;`);
   line(`@compute @workgroup_size(${wg})`);
   line(
     `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${
@@ -320,15 +327,19 @@ function registerSource(s: RegisterSpec): string {
     block(1, '    ');
     line(`  }`);
   }
-  // Element by element at the output's strides (llvmpipe splits a vec4 store into four anyway).
+  // Element by element at the output's strides (llvmpipe splits a vec4 store into four anyway),
+  // plus the fused bias: one value per column, or per row for the transposed product.
   line(`  let oBase = bi * p.osb;`);
+  if (bias === 'n') for (let c = 0; c < TN; c++) line(`  let bv${c} = bias[p.biasOff + min(col0 + ${c}u, p.n - 1u) * p.biasStride];`);
   for (let r = 0; r < TM; r++) {
     line(`  if (row0 + ${r}u < p.m) {`);
     line(`    let o = oBase + (row0 + ${r}u) * p.osm;`);
+    if (bias === 'm') line(`    let br = bias[p.biasOff + (row0 + ${r}u) * p.biasStride];`);
     for (let v = 0; v < TN / 4; v++) {
       for (let j = 0; j < 4; j++) {
         const c = `col0 + ${4 * v + j}u`;
-        line(`    if (${c} < p.n) { out[o + (${c}) * p.osn] = acc${r}_${v}.${XYZW[j]}; }`);
+        const add = bias === 'n' ? ` + bv${4 * v + j}` : bias === 'm' ? ' + br' : '';
+        line(`    if (${c} < p.n) { out[o + (${c}) * p.osn] = acc${r}_${v}.${XYZW[j]}${add}; }`);
       }
     }
     line(`  }`);
@@ -348,7 +359,7 @@ function registerSource(s: RegisterSpec): string {
  * B[k0 + kk, col0 + n] (zero outside the matrix), walking whichever dim is unit-strided so
  * neighbouring threads read neighbouring addresses.
  */
-function tiledSource(tileK: number, aKFast: boolean, bNFast: boolean): string {
+function tiledSource(tileK: number, aKFast: boolean, bNFast: boolean, bias = false): string {
   const KT = tileK;
   const out: string[] = [];
   const line = (x: string): void => void out.push(x);
@@ -359,7 +370,8 @@ function tiledSource(tileK: number, aKFast: boolean, bNFast: boolean): string {
   line(`@group(0) @binding(0) var<storage, read_write> out: array<f32>;`);
   line(`@group(0) @binding(1) var<storage, read> a: array<f32>;`);
   line(`@group(0) @binding(2) var<storage, read> b: array<f32>;`);
-  line(`@group(0) @binding(3) var<uniform> p: Params;`);
+  if (bias) line(`@group(0) @binding(3) var<storage, read> bias: array<f32>;`);
+  line(`@group(0) @binding(${bias ? 4 : 3}) var<uniform> p: Params;`);
   line(`var<workgroup> As: array<f32, ${KT * 64}>;`);
   line(`var<workgroup> Bs: array<f32, ${KT * 64}>;`);
   line(`@compute @workgroup_size(16, 16)`);
@@ -392,11 +404,12 @@ function tiledSource(tileK: number, aKFast: boolean, bNFast: boolean): string {
   line(`    workgroupBarrier();`);
   line(`  }`);
   line(`  let oBase = bi * p.osb;`);
+  if (bias) for (let j = 0; j < 4; j++) line(`  let bv${j} = bias[p.biasOff + min(col0 + tx + ${16 * j}u, p.n - 1u) * p.biasStride];`);
   for (let i = 0; i < 4; i++) {
     line(`  { let r = row0 + ty + ${16 * i}u;`);
     line(`    if (r < p.m) {`);
     for (let j = 0; j < 4; j++) {
-      line(`      { let c = col0 + tx + ${16 * j}u; if (c < p.n) { out[oBase + r * p.osm + c * p.osn] = acc${i}.${XYZW[j]}; } }`);
+      line(`      { let c = col0 + tx + ${16 * j}u; if (c < p.n) { out[oBase + r * p.osm + c * p.osn] = acc${i}.${XYZW[j]}${bias ? ` + bv${j}` : ''}; } }`);
     }
     line(`    } }`);
   }
@@ -433,16 +446,65 @@ function viewStorage(op: string, v: View, which: string): GpuStorage {
   return s;
 }
 
+// ---------------------------------------------------------------------------------------
+// Autotuning (src/device/autotune.ts): the variants worth timing on this adapter, per shape class.
+
+const cfgKey = (c: MatmulConfig): string =>
+  c.variant === 'tiled' ? `tiled-k${c.tileK}` : `register-${c.rows}x${c.cols}-wg${c.workgroup}${c.subgroups ? '-sg' : ''}`;
+const cand = (c: MatmulConfig): Candidate<MatmulConfig> => ({ key: cfgKey(c), value: c });
+
+/**
+ * Candidates on `rt` for an m×k @ k×n product: on CPU adapters the register kernels in a few
+ * block shapes (with and without subgroups) plus, while cheap enough to time, the workgroup-memory
+ * kernel; on GPUs the tiled kernel at three slab depths plus small register blocks.
+ */
+export function matmulCandidates(rt: GpuRuntime, m: number, n: number, k: number): MatmulConfig[] {
+  const sg = subgroupLanes(rt, 16) > 0;
+  if (isSoftwareAdapter(rt.adapterInfo)) {
+    const list: MatmulConfig[] = [sg ? REGISTER_DEFAULT : REGISTER_NO_SUBGROUPS];
+    if (sg) list.push(REGISTER_NO_SUBGROUPS, { variant: 'register', rows: 8, cols: 4, workgroup: 16, subgroups: true });
+    else list.push({ variant: 'register', rows: 8, cols: 4, workgroup: 16, subgroups: false });
+    if (m * n * k <= 1 << 24) list.push(TILED_DEFAULT);
+    return list;
+  }
+  return [TILED_DEFAULT, { variant: 'tiled', tileK: 8 }, { variant: 'tiled', tileK: 32 }, { variant: 'register', rows: 4, cols: 4, workgroup: 64, subgroups: false }];
+}
+
+/** Size bucket of a dim: ⌈log2⌉, so 100 and 128 share one and 784 and 1000 another. */
+const bucket = (x: number): number => Math.ceil(Math.log2(Math.max(1, x)));
+
+/**
+ * The config for this product: the fixed default when autotuning is off, else the tuner's
+ * choice for its shape class (load modes, batch or not, and the size buckets of M, N, K).
+ */
+function tunedConfig(rt: GpuRuntime, a: View, b: View, sa: GpuStorage, sb: GpuStorage, bias: BiasArg): MatmulConfig {
+  const fallback = matmulConfig(rt);
+  if (rt.tuner.mode === 'off') return fallback;
+  const p = problemOf(a, b);
+  const modes = p.k === 0 ? 'ss' : `${aMode(p)}${bMode(p)}`;
+  const shapeClass = `${modes}|${p.batch > 1 ? 'b' : '1'}|m${bucket(p.m)}|n${bucket(p.n)}|k${bucket(p.k)}`;
+  const candidates = matmulCandidates(rt, p.m, p.n, p.k).map(cand);
+  return rt.tuner.choose('matmul', shapeClass, candidates, cand(fallback), (cfg) => {
+    const scratch = new GpuStorage(sa.backend, rt, rt.pool.acquire(Math.max(p.batch * p.m * p.n, 1) * 4), 'float32', p.batch * p.m * p.n);
+    try {
+      launch(rt, cfg, a, b, sa, sb, scratch, bias);
+    } finally {
+      scratch.release();
+    }
+  });
+}
+
 /**
  * Batched matmul: a [B, M, K] @ b [B, K, N] → a new contiguous float32 [B, M, N].
  * Both operands are float32 views of rank 3 with any strides (0 on a broadcast batch dim)
- * and offsets; they are read in place. `config` defaults to {@link matmulConfig}.
+ * and offsets; they are read in place. `config` defaults to an override set with
+ * {@link setMatmulConfig}, else the autotuned choice, else {@link matmulConfig}.
  *
  * @example
  * const out = matmul(rt, backend, { storage: x, shape: [1, 2, 3], strides: [6, 3, 1], offset: 0 },
  *                                 { storage: w, shape: [1, 3, 4], strides: [0, 1, 3], offset: 0 }); // x @ wᵀ
  */
-export function matmul(rt: GpuRuntime, backend: Backend, a: View, b: View, config: MatmulConfig = matmulConfig(rt)): GpuStorage {
+export function matmul(rt: GpuRuntime, backend: Backend, a: View, b: View, config?: MatmulConfig, bias: View | null = null): GpuStorage {
   const op = 'matmul';
   if (a.shape.length !== 3 || b.shape.length !== 3) {
     throw new ShapeError(op, `expected rank-3 operands [B, M, K] and [B, K, N], got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`, [a.shape, b.shape]);
@@ -454,13 +516,19 @@ export function matmul(rt: GpuRuntime, backend: Backend, a: View, b: View, confi
   }
   const sa = viewStorage(op, a, 'a');
   const sb = viewStorage(op, b, 'b');
+  let biasArg: BiasArg = null;
+  if (bias) {
+    if (bias.shape.length !== 1 || bias.shape[0] !== n) throw new ShapeError(op, `bias of shape ${fmtShape(bias.shape)} does not match ${n} output columns`, [bias.shape]);
+    biasArg = { view: bias, storage: viewStorage(op, bias, 'bias') };
+  }
+  config ??= override ?? tunedConfig(rt, a, b, sa, sb, biasArg);
   if (config !== REGISTER_DEFAULT && config !== REGISTER_NO_SUBGROUPS && config !== TILED_DEFAULT) checkConfig(config);
 
   const numel = batch * m * n;
   const result = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(numel, 1) * 4), 'float32', numel);
   if (numel === 0) return result;
   try {
-    launch(rt, config, a, b, sa, sb, result);
+    launch(rt, config, a, b, sa, sb, result, biasArg);
   } catch (e) {
     result.release();
     throw e;
@@ -468,11 +536,14 @@ export function matmul(rt: GpuRuntime, backend: Backend, a: View, b: View, confi
   return result;
 }
 
+/** A bias [N] fused into the epilogue: its view and storage. */
+type BiasArg = { view: View; storage: GpuStorage } | null;
+
 /** Picks the kernel and its load modes for these views and records the dispatch. */
-function launch(rt: GpuRuntime, config: MatmulConfig, a: View, b: View, sa: GpuStorage, sb: GpuStorage, result: GpuStorage): void {
+/** The product's sizes and strides, size-1 dims' strides zeroed. */
+function problemOf(a: View, b: View): Problem {
   const [batch, m, k] = a.shape as [number, number, number];
   const n = b.shape[2]!;
-
   const [sab, sam, sak] = a.strides as [number, number, number];
   const [sbb, sbk, sbn] = b.strides as [number, number, number];
   // A size-1 dim may carry any stride and is only ever read at index 0: zero it, which keeps vec4 paths open.
@@ -483,16 +554,28 @@ function launch(rt: GpuRuntime, config: MatmulConfig, a: View, b: View, sa: GpuS
     bOff: b.offset, sbb: z(batch, sbb), sbk: z(k, sbk), sbn: z(n, sbn),
     osm: n, osn: 1, osb: m * n,
   };
+  return p;
+}
+
+function launch(rt: GpuRuntime, config: MatmulConfig, a: View, b: View, sa: GpuStorage, sb: GpuStorage, result: GpuStorage, bias: BiasArg = null): void {
+  const [batch, m, k] = a.shape as [number, number, number];
+  const n = b.shape[2]!;
+  const p = problemOf(a, b);
+  if (bias) {
+    p.biasOff = bias.view.offset;
+    p.biasStride = n === 1 ? 0 : bias.view.strides[0]!;
+  }
+  const biasBuf = bias ? [bias.storage.buffer] : [];
   const maxDim = rt.limits.maxComputeWorkgroupsPerDimension;
 
   if (config.variant === 'tiled') {
     const tiling = { rowTiles: Math.ceil(m / 64), colTiles: Math.ceil(n / 64) };
     const aKFast = Math.abs(p.sak) <= Math.abs(p.sam);
     const bNFast = Math.abs(p.sbn) <= Math.abs(p.sbk);
-    const key = `tiled|${config.tileK}|${aKFast}|${bNFast}`;
-    const src = cachedSource(key, () => tiledSource(config.tileK, aKFast, bNFast));
+    const key = `tiled|${config.tileK}|${aKFast}|${bNFast}|${!!bias}`;
+    const src = cachedSource(key, () => tiledSource(config.tileK, aKFast, bNFast, !!bias));
     const g = grid(tiling.rowTiles * tiling.colTiles * batch, maxDim);
-    rt.dispatch(rt.kernel(`matmul_tiled_k${config.tileK}`, src), [result.buffer, sa.buffer, sb.buffer], params(p, tiling), g);
+    rt.dispatch(rt.kernel(`matmul_tiled_k${config.tileK}${bias ? '_bias' : ''}`, src), [result.buffer, sa.buffer, sb.buffer, ...biasBuf], params(p, tiling), g);
     return;
   }
 
@@ -508,10 +591,11 @@ function launch(rt: GpuRuntime, config: MatmulConfig, a: View, b: View, sa: GpuS
     // With K = 0 nothing is loaded: take the generic modes, whose pipelines most likely exist.
     am: k === 0 ? 's' : aMode(q),
     bm: k === 0 ? 's' : bMode(q),
+    bias: !bias ? 'none' : q === p ? 'n' : 'm',
   };
   const tiling = { rowTiles: Math.ceil(q.m / spec.rows), colTiles: Math.ceil(q.n / (spec.wg * spec.cols)) };
-  const key = `register|${spec.rows}|${spec.cols}|${spec.wg}|${spec.lanes}|${spec.am}|${spec.bm}`;
+  const key = `register|${spec.rows}|${spec.cols}|${spec.wg}|${spec.lanes}|${spec.am}|${spec.bm}|${spec.bias}`;
   const src = cachedSource(key, () => registerSource(spec));
   const g = grid(tiling.rowTiles * tiling.colTiles * batch, maxDim);
-  rt.dispatch(rt.kernel(`matmul_register_${spec.am}_${spec.bm}`, src), [result.buffer, ...inputs], params(q, tiling), g);
+  rt.dispatch(rt.kernel(`matmul_register_${spec.am}_${spec.bm}${bias ? '_bias' : ''}`, src), [result.buffer, ...inputs, ...biasBuf], params(q, tiling), g);
 }

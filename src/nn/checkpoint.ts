@@ -108,7 +108,9 @@ export async function serializeSafetensors(tensors: Record<string, Tensor>, meta
 
 /** What parseSafetensors returns: the tensors in file order and the metadata (null when absent). */
 export interface SafetensorsContents {
+  /** Every tensor in the file under its name, in file order; new tensors the caller owns (dispose them when done). */
   tensors: Record<string, Tensor>;
+  /** The header's `__metadata__` string map (webgrad keeps a nested checkpoint's structure here), or null when absent. */
   metadata: Record<string, string> | null;
 }
 

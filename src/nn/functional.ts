@@ -10,6 +10,11 @@ import * as IX from '../autograd/ops/indexing.ts';
 export const relu = (x: Tensor): Tensor => x.relu();
 /** 1 / (1 + e^-x). */
 export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
+/**
+ * Hyperbolic tangent elementwise, (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ), in (−1, 1); same shape as `x`
+ * (F.tanh, `x.tanh()`). Gradient 1 − tanh²(x).
+ * @example F.tanh(tensor([0, 1])) // tensor([0.0000, 0.7616])
+ */
 export const tanh = (x: Tensor): Tensor => x.tanh();
 
 /**
@@ -17,11 +22,9 @@ export const tanh = (x: Tensor): Tensor => x.tanh();
  * @example F.linear(x /* [64, 784] *\/, w /* [128, 784] *\/, b /* [128] *\/) // [64, 128]
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  const y = M.matmul(x, weight.T);
-  if (!bias) return y;
-  const out = y.add(bias);
-  y.dispose();
-  return out;
+  // With a bias: one matmul dispatch that adds it in its epilogue (issue #7), not matmul + add.
+  if (bias) return M.linear(x, weight, bias);
+  return M.matmul(x, weight.T);
 }
 
 // Convolution (issue #4): conv2d(input, weight, bias?, { stride, padding, dilation, groups }).

@@ -37,6 +37,7 @@ export class Parameter extends Tensor {
 
 /** A key of a state dict and the two shapes that disagree. */
 export interface ShapeMismatch {
+  /** Dotted state-dict key whose tensor has the wrong shape (`'fc1.weight'`). */
   readonly key: string;
   /** Shape in the module. */
   readonly expected: readonly number[];
@@ -44,13 +45,24 @@ export interface ShapeMismatch {
   readonly got: readonly number[];
 }
 
-/** `loadStateDict` found missing or unexpected keys (strict mode) or shapes that differ. */
+/**
+ * `loadStateDict` found missing or unexpected keys (strict mode) or shapes that differ. Thrown
+ * before anything is copied, so the module is unchanged. The message lists every problem in
+ * PyTorch's wording (`missing key(s) in the state dict: "fc.bias"`, `size mismatch for …`).
+ * @example
+ * try { model.loadStateDict(sd); }
+ * catch (e) { if (e instanceof nn.StateDictError) console.log(e.missingKeys, e.mismatches); }
+ */
 export class StateDictError extends WebgradError {
   override name = 'StateDictError';
   constructor(
+    /** Class name of the module being loaded into (`'Net'`). */
     readonly moduleName: string,
+    /** Keys the module has but the state dict lacks (empty when `strict: false`). */
     readonly missingKeys: readonly string[],
+    /** Keys in the state dict that the module does not have (empty when `strict: false`). */
     readonly unexpectedKeys: readonly string[],
+    /** Keys present on both sides whose shapes differ (reported even when `strict: false`). */
     readonly mismatches: readonly ShapeMismatch[],
   ) {
     const lines = [`loadStateDict: error(s) loading the state dict into ${moduleName}:`];
@@ -67,8 +79,15 @@ export class StateDictError extends WebgradError {
 /** A state dict: dotted names (`fc1.weight`) to tensors, in the module's order. */
 export type StateDict = Record<string, Tensor>;
 
+/**
+ * What `Module.loadStateDict` returns (PyTorch's `_IncompatibleKeys`): the keys that did not
+ * match. Both are empty after a strict load, which throws instead; with `strict: false` they
+ * say what was skipped.
+ */
 export interface LoadResult {
+  /** Module keys that were absent from the state dict, so those tensors kept their values. */
   missingKeys: string[];
+  /** State-dict keys that the module does not have; they were ignored. */
   unexpectedKeys: string[];
 }
 
@@ -223,6 +242,7 @@ export class Module {
     return out;
   }
 
+  /** Direct child modules, in registration order, each once (`namedChildren()` without names). */
   children(): Module[] {
     return this.namedChildren().map(([, m]) => m);
   }
@@ -241,6 +261,7 @@ export class Module {
     return out;
   }
 
+  /** This module and every descendant, depth-first, each once (`namedModules()` without names). */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -266,6 +287,13 @@ export class Module {
     return this.namedParameters({ recurse }).map(([, p]) => p);
   }
 
+  /**
+   * Registered buffers (BatchNorm's `running_mean`, …) with dotted names, each tensor once, in
+   * the same module-by-module order as `namedParameters`; non-persistent buffers included,
+   * null buffers skipped. `prefix` is prepended to every name; `recurse: false` (default true)
+   * lists this module's own buffers only.
+   * @example for (const [name, b] of model.namedBuffers()) console.log(name, b.shape);
+   */
   namedBuffers(opts: { prefix?: string; recurse?: boolean } = {}): [string, Tensor][] {
     const { prefix = '', recurse = true } = opts;
     const mods: [string, Module][] = recurse ? this.namedModules(prefix) : [[prefix, this]];
@@ -281,6 +309,7 @@ export class Module {
     return out;
   }
 
+  /** Registered buffers (`namedBuffers()` without names); `recurse = false` gives own buffers only. */
   buffers(recurse = true): Tensor[] {
     return this.namedBuffers({ recurse }).map(([, b]) => b);
   }
@@ -358,6 +387,7 @@ export class Module {
     for (const b of this.buffers()) b.dispose();
   }
 
+  /** `dispose()`, so that `using model = new Net()` frees the module at the end of the block. */
   [Symbol.dispose](): void {
     this.dispose();
   }

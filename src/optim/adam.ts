@@ -4,6 +4,11 @@
 import type { AdamUpdate } from '../backend/optim-types.ts';
 import { Optimizer, check, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.ts';
 
+/**
+ * Options of {@link Adam} and {@link AdamW}, per parameter group (torch.optim.Adam's keywords,
+ * camelCased). Give any subset; the rest take the defaults below. Out-of-range values
+ * (negative lr, eps or weightDecay; a beta outside [0, 1)) throw a ValueError.
+ */
 export interface AdamOptions {
   /** Learning rate (default 1e-3). */
   lr: number;

@@ -4,7 +4,7 @@
 //   import { optim } from 'webgrad';
 //   const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
 
-export { Optimizer, type ParamGroup, type ParamGroupInput, type ParamsInput, type ParamState, type OptimizerStateDict } from './optimizer.ts';
+export { Optimizer, type ParamGroup, type ParamGroupInput, type ParamsInput, type ParamState, type OptimizerStateDict, type BaseOptions, type SchedulerFields } from './optimizer.ts';
 export { SGD, type SGDOptions } from './sgd.ts';
 export { Adam, AdamW, type AdamOptions } from './adam.ts';
 export { RMSprop, type RMSpropOptions } from './rmsprop.ts';

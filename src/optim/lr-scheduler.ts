@@ -21,6 +21,7 @@ export abstract class LRScheduler {
   private lastLr: number[] = [];
 
   constructor(
+    /** The optimizer whose groups' `lr` (and momentum) this scheduler writes. */
     readonly optimizer: Optimizer<any>,
     lastEpoch = -1,
   ) {
@@ -73,6 +74,14 @@ export abstract class LRScheduler {
     return out;
   }
 
+  /**
+   * Restores what `stateDict()` saved (a deep copy; an `optimizer` key is ignored). Build the
+   * scheduler on the restored optimizer first, then load, as in PyTorch.
+   * @example
+   * const saved = sched.stateDict();             // e.g. in a checkpoint, beside opt.stateDict()
+   * const resumed = new optim.StepLR(opt, { stepSize: 30 });
+   * resumed.loadStateDict(saved);                // continues at saved.lastEpoch
+   */
   loadStateDict(sd: SchedulerStateDict): void {
     for (const [k, v] of Object.entries(sd)) {
       if (k === 'optimizer') continue;
@@ -86,7 +95,9 @@ export abstract class LRScheduler {
  * @example const sched = new optim.StepLR(opt, { stepSize: 30, gamma: 0.1 }); // per epoch: sched.step()
  */
 export class StepLR extends LRScheduler {
+  /** Epochs between decays (a positive integer; required). */
   stepSize: number;
+  /** Factor the lr is multiplied by every `stepSize` epochs (default 0.1). */
   gamma: number;
   constructor(optimizer: Optimizer<any>, opts: { stepSize: number; gamma?: number; lastEpoch?: number }) {
     super(optimizer, opts.lastEpoch ?? -1);
@@ -111,7 +122,9 @@ const pmod = (a: number, b: number): number => ((a % b) + b) % b;
  * lr_t = etaMin + (base − etaMin)·(1 + cos(π·t/tMax))/2, computed recursively as PyTorch does.
  */
 export class CosineAnnealingLR extends LRScheduler {
+  /** Epochs of one half cosine period, from the initial lr down to `etaMin` (positive; required). */
   tMax: number;
+  /** Minimum learning rate reached at `tMax` (default 0). */
   etaMin: number;
   constructor(optimizer: Optimizer<any>, opts: { tMax: number; etaMin?: number; lastEpoch?: number }) {
     super(optimizer, opts.lastEpoch ?? -1);
@@ -131,12 +144,18 @@ export class CosineAnnealingLR extends LRScheduler {
   }
 }
 
+/**
+ * Options of {@link OneCycleLR} (torch.optim.lr_scheduler.OneCycleLR's keywords, camelCased).
+ * `maxLr` and the cycle length (`totalSteps`, or `epochs` and `stepsPerEpoch`) are required.
+ */
 export interface OneCycleOptions {
   /** Peak learning rate (one number for every group, or one per group). */
   maxLr: number | number[];
   /** Steps in the cycle; or give `epochs` and `stepsPerEpoch`. */
   totalSteps?: number;
+  /** Epochs to train; with `stepsPerEpoch`, gives totalSteps = epochs · stepsPerEpoch. */
   epochs?: number;
+  /** Optimizer steps (batches) per epoch; used with `epochs`. */
   stepsPerEpoch?: number;
   /** Fraction of the cycle spent increasing the lr (default 0.3). */
   pctStart?: number;
@@ -144,7 +163,9 @@ export interface OneCycleOptions {
   annealStrategy?: 'cos' | 'linear';
   /** Cycle momentum (SGD's momentum, or Adam's beta1) inversely to the lr (default true). */
   cycleMomentum?: boolean;
+  /** Lowest momentum, reached at the lr peak (default 0.85; one value or one per group). */
   baseMomentum?: number | number[];
+  /** Highest momentum, at the start and end of the cycle (default 0.95; one value or one per group). */
   maxMomentum?: number | number[];
   /** initial lr = maxLr / divFactor (default 25). */
   divFactor?: number;
@@ -152,6 +173,10 @@ export interface OneCycleOptions {
   finalDivFactor?: number;
   /** Three phases (up, down to the initial lr, then annihilation) instead of two; default false. */
   threePhase?: boolean;
+  /**
+   * Index of the last batch when resuming (default -1: start fresh). With ≥ 0 the groups must
+   * already hold the scheduler's fields (`initialLr`, `maxLr`, …), e.g. from a loaded optimizer.
+   */
   lastEpoch?: number;
 }
 
@@ -170,9 +195,13 @@ interface Phase {
  * @example new optim.OneCycleLR(opt, { maxLr: 0.1, epochs: 10, stepsPerEpoch: 938 })
  */
 export class OneCycleLR extends LRScheduler {
+  /** Steps in the whole cycle; stepping more often than this throws a ValueError. */
   totalSteps: number;
+  /** How lr and momentum move within a phase: 'cos' (cosine, default) or 'linear'. */
   annealStrategy: 'cos' | 'linear';
+  /** Whether momentum is cycled inversely to the lr (default true). */
   cycleMomentum: boolean;
+  /** True when the optimizer has `betas` (Adam, AdamW): the cycled momentum is β1 instead of `momentum`. */
   useBeta1: boolean;
   private phases: Phase[];
 

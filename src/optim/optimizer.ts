@@ -12,43 +12,92 @@ import type { OptimUpdate } from '../backend/optim-types.ts';
 import { optimStateSlots } from '../backend/optim-types.ts';
 import { zeroGrads } from '../nn/module.ts';
 
-/** What schedulers may add to a group (PyTorch's initial_lr, max_lr, …). */
+/**
+ * What learning-rate schedulers add to a parameter group (PyTorch's `initial_lr`, `max_lr`,
+ * …, camelCased). A scheduler writes them when it is constructed (with `lastEpoch = -1`) and
+ * reads them on every step; being group options, they travel in the optimizer's state dict,
+ * which is what lets a scheduler built with `lastEpoch ≥ 0` resume.
+ */
 export interface SchedulerFields {
+  /**
+   * The group's starting learning rate (a scheduler's `baseLrs`): its `lr` when the first
+   * scheduler attached, or `maxLr / divFactor` for OneCycleLR. Required when resuming with
+   * `lastEpoch ≥ 0` (a ValueError otherwise).
+   */
   initialLr?: number;
+  /** Peak learning rate of the cycle (OneCycleLR's `maxLr`). */
   maxLr?: number;
+  /** Final learning rate, `initialLr / finalDivFactor` (OneCycleLR). */
   minLr?: number;
+  /** Momentum (or Adam's β1) at the learning-rate peak (OneCycleLR with `cycleMomentum`). */
   baseMomentum?: number;
+  /** Momentum (or Adam's β1) at the start and end of the cycle (OneCycleLR with `cycleMomentum`). */
   maxMomentum?: number;
 }
 
 /** A parameter group: its tensors and its own copy of every option. */
-export type ParamGroup<O> = O & SchedulerFields & { params: Tensor[] };
+export type ParamGroup<O> = O & SchedulerFields & {
+  /** The group's parameters (float32 leaves that require grad), each in one group only. */
+  params: Tensor[]
+};
 
 /** A group as the user passes it: tensors plus the options that differ from the defaults. */
-export type ParamGroupInput<O> = Partial<O> & SchedulerFields & { params: Iterable<Tensor> };
+export type ParamGroupInput<O> = Partial<O> & SchedulerFields & {
+  /** The group's parameters: float32 leaf tensors that require grad, none in another group. */
+  params: Iterable<Tensor>
+};
 
 /** Parameters (one group) or a list of groups. */
 export type ParamsInput<O> = Iterable<Tensor> | Iterable<ParamGroupInput<O>>;
 
 /** Per-parameter state: the number of updates applied and the named buffers (momentum, moments). */
 export interface ParamState {
+  /** Updates applied to this parameter so far (Adam's t in its bias corrections). */
   step: number;
+  /**
+   * The optimizer's per-parameter tensors, shaped like the parameter and owned by the
+   * optimizer: SGD's `momentumBuffer`; Adam's `expAvg`, `expAvgSq` (and `maxExpAvgSq` with
+   * amsgrad); RMSprop's `squareAvg` (and `gradAvg`, `momentumBuffer`). Do not dispose them.
+   */
   buffers: Record<string, Tensor>;
 }
 
 /** An optimizer's state dict (PyTorch's layout, camelCased): parameters are numbered across groups. */
 export interface OptimizerStateDict {
+  /**
+   * Per-parameter state keyed by the parameter's index across all groups (group 0's first,
+   * …): its `step` count and its named buffers. Parameters never updated have no entry.
+   */
   state: Record<number, Record<string, Tensor | number>>;
+  /** Each group's options (lr, betas, scheduler fields, …) with `params` as the list of its parameter indices. */
   paramGroups: Record<string, unknown>[];
 }
 
 /** The options every optimizer has. */
 export interface BaseOptions {
+  /** Learning rate: the step size every update is scaled by; schedulers rewrite it per group. */
   lr: number;
 }
 
+/**
+ * Base class of every optimizer (torch.optim.Optimizer): parameter groups with their own
+ * options, per-parameter state, `zeroGrad()`, `step()` and state dicts. `step()` checks every
+ * parameter, gradient and option first (throwing a ValueError that names the parameter), so a
+ * failing step changes nothing; then it runs one fused WGSL dispatch per parameter. `O` is the
+ * subclass's options type (SGDOptions, AdamOptions, …). The optimizer owns its state buffers
+ * (free them with `dispose()` or `using`); the parameters belong to their modules.
+ * @example
+ * const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+ * for (const [x, y] of batches) {
+ *   opt.zeroGrad();
+ *   lossFn.call(model.call(x), y).backward();
+ *   opt.step();
+ * }
+ */
 export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
+  /** The options given to the constructor, merged over the subclass's defaults; new groups start from them. */
   readonly defaults: O;
+  /** The parameter groups, each with its own copy of every option; edit `lr` here to change it by hand. */
   readonly paramGroups: ParamGroup<O>[] = [];
   /** State per parameter, created on its first update. */
   readonly state = new Map<Tensor, ParamState>();
@@ -265,10 +314,12 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     this.disposeState();
   }
 
+  /** `dispose()`, so that `using opt = new optim.Adam(…)` frees the state at the end of the block. */
   [Symbol.dispose](): void {
     this.dispose();
   }
 
+  /** The optimizer and each group's options, as PyTorch's `print(optimizer)` lays them out. */
   toString(): string {
     const lines = [`${this.name} (`];
     this.paramGroups.forEach((g, i) => {

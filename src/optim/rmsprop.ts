@@ -3,6 +3,11 @@
 import type { RmspropUpdate } from '../backend/optim-types.ts';
 import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.ts';
 
+/**
+ * Options of {@link RMSprop}, per parameter group (torch.optim.RMSprop's keywords, camelCased).
+ * Give any subset; the rest take the defaults below. Negative or non-finite values throw a
+ * ValueError.
+ */
 export interface RMSpropOptions {
   /** Learning rate (default 1e-2). */
   lr: number;

@@ -5,6 +5,11 @@ import type { SgdUpdate } from '../backend/optim-types.ts';
 import { ValueError } from '../errors.ts';
 import { Optimizer, check, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.ts';
 
+/**
+ * Options of {@link SGD}, per parameter group (torch.optim.SGD's keywords, camelCased). Give
+ * any subset to the constructor or in a group; the rest take the defaults below. Invalid
+ * values (negative lr, momentum or weightDecay; nesterov without momentum) throw a ValueError.
+ */
 export interface SGDOptions {
   /** Learning rate (default 1e-3, as PyTorch ≥ 2.2). */
   lr: number;

@@ -16,6 +16,12 @@ let defaultName: BackendName = 'webgpu';
 export interface InitOptions extends AcquireOptions {
   /** Device new tensors go to by default ('webgpu' unless set). */
   defaultDevice?: BackendName;
+  /**
+   * Per-adapter kernel autotuning (src/device/autotune.ts): true (the default unless
+   * WEBGRAD_AUTOTUNE=0), false for the fixed defaults, 'fresh' to measure again ignoring the
+   * cache file.
+   */
+  autotune?: boolean | 'fresh';
 }
 
 /**
@@ -27,7 +33,10 @@ export async function init(opts: InitOptions = {}): Promise<void> {
   if (webgpu || defaultName === 'cpu') return;
   pending ??= (async () => {
     const { device, adapterInfo } = await acquireDevice(opts);
-    webgpu = createWebgpuBackend(new GpuRuntime(device, adapterInfo));
+    const mode = opts.autotune === undefined ? undefined : opts.autotune === 'fresh' ? 'fresh' : opts.autotune ? 'on' : 'off';
+    const rt = new GpuRuntime(device, adapterInfo, undefined, mode);
+    await rt.tuner.load();
+    webgpu = createWebgpuBackend(rt);
   })();
   try {
     await pending;

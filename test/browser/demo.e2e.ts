@@ -6,7 +6,8 @@
 //   2. trains the demo's MLP for a few hundred steps and checks the loss fell, the held-out
 //      accuracy rose well above chance (10 %) and the live tensor count stayed flat;
 //   3. draws digits on the pad with mouse events and reads the predictions;
-//   4. saves runs/browser/demo.png, and checks that a Chromium without WebGPU gets the page's
+//   4. saves runs/browser/demo.png; then resumes, pauses and resets through the buttons and
+//      checks nothing leaked; and checks that a Chromium without WebGPU gets the page's
 //      "what to enable" message (runs/browser/no-webgpu.png).
 // Prints one line per check and exits non-zero on any failure.
 //   npx tsx test/browser/demo.e2e.ts [--steps 300] [--keep-open]
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
     await page.goto(`${server.url}?autostart=0&steps=${STEPS}`);
     await page.evaluate(() => window.webgradDemo.ready);
     let st = await demoState(page);
+    const liveAtStart = st.liveTensors[0]?.[1];
     check(st.phase === 'ready', 'the page opens WebGPU and loads the digits', `${st.adapter}; ${st.trainCount} + ${st.testCount} digits from ${st.dataSource}; ${secs(t0)}`);
 
     // 1. Op checks in the page through the bundle, beside Node's.
@@ -166,6 +168,20 @@ async function main(): Promise<void> {
     // 4. The screenshot: chart, stats, the last drawing and its probabilities.
     await page.screenshot({ path: resolve(OUT, 'demo.png'), fullPage: true });
     console.log(`      screenshot: ${resolve(OUT, 'demo.png')}`);
+
+    // 5. Resume, pause and reset through the buttons: nothing leaks, the run starts over.
+    t0 = performance.now();
+    await page.click('#train'); // "Train more"
+    await page.waitForFunction((n) => window.webgradDemo.state.step >= n, STEPS + 20, { timeout: 120_000, polling: 100 });
+    await page.click('#train'); // "Pause"
+    await page.waitForFunction(() => window.webgradDemo.state.phase === 'paused', undefined, { timeout: 60_000 });
+    const paused = (await demoState(page)).step;
+    await page.click('#reset');
+    await page.waitForFunction(() => window.webgradDemo.state.phase === 'ready' && window.webgradDemo.state.accuracy.length === 1, undefined, { timeout: 60_000 });
+    st = await demoState(page);
+    const liveNow = await page.evaluate(async (lib) => (await import(lib)).memory().liveTensors, '/webgrad.js');
+    check(st.step === 0 && st.accuracy[0]![1] < 0.3 && liveNow === liveAtStart, 'resume, pause and reset work and leak nothing',
+      `paused at step ${paused}; after reset: accuracy ${(100 * st.accuracy[0]![1]).toFixed(1)} %, ${liveNow} live tensors (${liveAtStart} at start); ${secs(t0)}`);
     check(errors.length === 0, 'no page errors or console errors', errors.slice(0, 3).join(' | '));
   } finally {
     if (!args['keep-open']) {
@@ -174,7 +190,7 @@ async function main(): Promise<void> {
     }
   }
 
-  // 5. No WebGPU: the page says what to enable instead of failing silently.
+  // 6. No WebGPU: the page says what to enable instead of failing silently.
   t0 = performance.now();
   const plain = await launch([]);
   try {
@@ -182,7 +198,8 @@ async function main(): Promise<void> {
     await plain.page.waitForFunction(() => ['unsupported', 'error', 'ready', 'training'].includes(window.webgradDemo?.state.phase), undefined, { timeout: 60_000 });
     const st = await demoState(plain.page);
     const text = (await plain.page.locator('#unsupported').innerText()).replace(/\s+/g, ' ');
-    check(st.phase === 'unsupported' && (await plain.page.locator('#unsupported').isVisible()) && text.includes('--enable-unsafe-webgpu'),
+    const shown = (await plain.page.locator('#unsupported').isVisible()) && !(await plain.page.locator('#app').isVisible());
+    check(st.phase === 'unsupported' && shown && text.includes('--enable-unsafe-webgpu'),
       'without WebGPU the page explains what to enable', `${st.error ?? st.phase}; ${secs(t0)}`);
     await plain.page.screenshot({ path: resolve(OUT, 'no-webgpu.png') });
   } finally {

@@ -29,8 +29,11 @@ export interface CrossEntropyOptions {
 
 /** Options of nllLoss. */
 export interface NllLossOptions {
+  /** 'mean' (default): Σ loss / Σ weight of the non-ignored targets; 'sum'; 'none': one loss per sample. */
   reduction?: LossReduction;
+  /** Targets equal to this add no loss, gradient or weight (default -100). */
   ignoreIndex?: number;
+  /** Per-class weight, float32 [C]; constant (not differentiated, as in PyTorch). */
   weight?: Tensor | null;
 }
 
@@ -38,6 +41,7 @@ export interface NllLossOptions {
 export interface BinaryCrossEntropyOptions {
   /** Rescales each element's loss; broadcast to the input's shape; constant. */
   weight?: Tensor | null;
+  /** 'mean' (default): the mean over all elements; 'sum'; 'none': the input's shape. */
   reduction?: LossReduction;
 }
 
@@ -49,6 +53,7 @@ export interface BinaryCrossEntropyWithLogitsOptions extends BinaryCrossEntropyO
 
 /** Options of mseLoss. */
 export interface MseLossOptions {
+  /** 'mean' (default): the mean over all elements; 'sum'; 'none': the input's shape. */
   reduction?: LossReduction;
 }
 

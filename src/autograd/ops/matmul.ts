@@ -69,6 +69,43 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   });
 }
 
+/**
+ * x [M, K] · Wᵀ + bias with W [N, K] and bias [N] added to every row, in one kernel (the bias
+ * rides in the matmul's epilogue; Wᵀ is read in place). d/dx = g·W, d/dW = gᵀ·x,
+ * d/dbias = Σ_rows g.
+ */
+const addmmDef: OpDef = {
+  name: 'addmm',
+  forward: ([x, w, bias]) => {
+    const be = backendOf('linear', x!, w!, bias!);
+    const xl = x!.layout;
+    const wl = w!.layout;
+    const a = { ...xl, shape: [1, ...xl.shape], strides: [0, ...xl.strides] };
+    const b = { ...wl, shape: [1, wl.shape[1]!, wl.shape[0]!], strides: [0, wl.strides[1]!, wl.strides[0]!] };
+    return wrap(be.matmul(a, b, bias!.layout), [x!.shape[0]!, w!.shape[0]!]);
+  },
+  save: ([x, w]) => [x!, w!],
+  backward: (g, [x, w], _a, needs) => [needs[0] ? matmul(g, w!) : null, needs[1] ? matmul(g.T, x!) : null, needs[2] ? g.sum(0) : null],
+};
+
+/**
+ * y = x Wᵀ + b with W [out, in], b [out], x [..., in] (F.linear), as one matmul dispatch with the
+ * bias fused into its epilogue instead of a matmul and a broadcast add.
+ * @example linear(x /* [64, 784] *\/, w /* [128, 784] *\/, b /* [128] *\/) // [64, 128]
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+  checkOperands('linear', x, weight);
+  bias.assertAlive('linear');
+  const inF = x.shape[x.ndim - 1]!;
+  if (weight.ndim !== 2 || weight.shape[1] !== inF || bias.ndim !== 1 || bias.shape[0] !== weight.shape[0] || bias.dtype !== 'float32') {
+    // Anything unusual (a 1-D weight, a broadcast bias): the unfused formula, with its own checks.
+    return scope(() => matmul(x, weight.T).add(bias));
+  }
+  if (x.ndim === 2) return apply(addmmDef, [x, weight, bias], undefined);
+  const lead = x.shape.slice(0, -1);
+  return scope(() => apply(addmmDef, [x.reshape([numel(lead), inF]), weight, bias], undefined).reshape([...lead, weight.shape[0]!]));
+}
+
 /** 2-D matrix product. */
 export function mm(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 2 || b.ndim !== 2) {

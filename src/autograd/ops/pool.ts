@@ -30,11 +30,13 @@ export interface MaxPool2dOptions {
 
 /** Options of {@link avgPool2d}, as torch.nn.functional.avg_pool2d (camelCase). */
 export interface AvgPool2dOptions {
+  /** Window size, a number or [h, w]. */
   kernelSize: Size2;
   /** Step between windows (default: kernelSize). */
   stride?: Size2 | null;
   /** Implicit zero padding on both sides (default 0; at most half the kernel). */
   padding?: Size2;
+  /** Round the output size up, letting the last window hang over the edge (default false). */
   ceilMode?: boolean;
   /** Count padded zeros in the divisor (default true, as PyTorch). */
   countIncludePad?: boolean;

@@ -56,7 +56,7 @@ export const cpuBackend: Backend = {
   binary: (op, a, b, shape, dtype, outDtype) => wrap(outDtype, binary(op, a, b, shape, dtype, outDtype)),
   where: (cond, a, b, shape, dtype) => wrap(dtype, where(cond, a, b, shape, dtype)),
   reduce: (op, x, reduceRank, outDtype) => wrap(outDtype, reduce(op, x, reduceRank, outDtype)),
-  matmul: (a, b) => wrap('float32', matmul(a, b)),
+  matmul: (a, b, bias) => wrap('float32', matmul(a, b, bias)),
   copy,
   random: (kind, numel, dtype, state, a, b) => wrap(dtype, random(kind, numel, dtype, state, a, b)),
   // Neural-network primitive families: one line (or a few) per primitive, inserted above the anchor.

@@ -6,7 +6,7 @@ import { ShapeError, fmtShape } from '../../errors.ts';
 import { cpuStorageOf, viewPositions } from './storage.ts';
 
 /** out[b, i, j] = Σ_k a[b, i, k] · b[b, k, j], contiguous [B, M, N]. */
-export function matmul(a: View, b: View): Float64Array {
+export function matmul(a: View, b: View, bias: View | null = null): Float64Array {
   const op = 'cpu.matmul';
   if (a.shape.length !== 3 || b.shape.length !== 3) {
     throw new ShapeError(op, `expected rank-3 operands [B, M, K] and [B, K, N], got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`, [a.shape, b.shape]);
@@ -23,11 +23,14 @@ export function matmul(a: View, b: View): Float64Array {
   viewPositions(op, b);
   const [sab, sam, sak] = a.strides as [number, number, number];
   const [sbb, sbk, sbn] = b.strides as [number, number, number];
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n)) throw new ShapeError(op, `bias of shape ${fmtShape(bias.shape)} does not match ${n} output columns`, [bias.shape]);
+  const bd2 = bias ? cpuStorageOf(op, bias).data : null;
+  if (bias) viewPositions(op, bias);
   const out = new Float64Array(batch * m * n);
   for (let bi = 0; bi < batch; bi++) {
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
-        let acc = 0;
+        let acc = bias ? bd2![bias.offset + j * bias.strides[0]!]! : 0;
         for (let p = 0; p < k; p++) {
           acc += ad[a.offset + bi * sab + i * sam + p * sak]! * bd[b.offset + bi * sbb + p * sbk + j * sbn]!;
         }

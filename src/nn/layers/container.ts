@@ -26,6 +26,7 @@ abstract class IndexedModules extends Module {
       .map((k) => [k, self[k] as Module]);
   }
 
+  /** Number of children (a module added twice counts twice). */
   get length(): number {
     return this.entries().length;
   }
@@ -38,6 +39,7 @@ abstract class IndexedModules extends Module {
     return e[i]![1];
   }
 
+  /** The children in index order: `for (const layer of seq) …`. */
   [Symbol.iterator](): Iterator<Module> {
     return this.entries().map(([, m]) => m)[Symbol.iterator]();
   }
@@ -100,7 +102,11 @@ export class Sequential extends IndexedModules {
   }
 }
 
-/** A list of child modules, registered so their parameters are found (torch.nn.ModuleList). */
+/**
+ * A list of child modules, registered so their parameters are found (torch.nn.ModuleList).
+ * It has no forward: iterate it in the owner's forward.
+ * @example this.layers = new nn.ModuleList([1, 2, 3].map(() => new nn.Linear(64, 64)));
+ */
 export class ModuleList extends IndexedModules {
   constructor(modules: Iterable<Module> = []) {
     super();

@@ -7,6 +7,7 @@ import * as init from '../init.ts';
 import { Module, py, type Parameter } from '../module.ts';
 import { newParameter, pair, type FactoryOptions } from './common.ts';
 
+/** Options of `nn.Conv2d` beyond its channel counts and kernel size (PyTorch's keyword arguments). */
 export interface Conv2dLayerOptions extends FactoryOptions {
   /** Default 1. */
   stride?: number | readonly [number, number];
@@ -29,14 +30,23 @@ export interface Conv2dLayerOptions extends FactoryOptions {
  * @example new nn.Conv2d(1, 20, 5).call(x /* [64, 1, 28, 28] *\/) // [64, 20, 24, 24]
  */
 export class Conv2d extends Module {
+  /** Channels C of the input [N, C, H, W]. */
   readonly inChannels: number;
+  /** Channels of the output, one per filter. */
   readonly outChannels: number;
+  /** Kernel [kH, kW] (a single number given to the constructor is used for both). */
   readonly kernelSize: [number, number];
+  /** Step between kernel positions, [sH, sW] (default [1, 1]). */
   readonly stride: [number, number];
+  /** Implicit zeros on each side, [pH, pW] (default [0, 0]), or 'valid' (none) / 'same' (output size = input size). */
   readonly padding: [number, number] | 'valid' | 'same';
+  /** Spacing between kernel taps, [dH, dW] (default [1, 1]). */
   readonly dilation: [number, number];
+  /** Number of blocked connections from input to output channels (default 1; `groups = inChannels` is depthwise). */
   readonly groups: number;
+  /** Learnable filters, shape [outChannels, inChannels / groups, kH, kW]. */
   weight: Parameter;
+  /** Learnable bias, shape [outChannels]; null when constructed with `bias: false`. */
   bias: Parameter | null;
 
   constructor(inChannels: number, outChannels: number, kernelSize: number | readonly [number, number], opts: Conv2dLayerOptions = {}) {

@@ -13,9 +13,13 @@ import { newParameter, type FactoryOptions } from './common.ts';
  * @example new nn.Linear(784, 128).call(x /* [64, 784] *\/) // [64, 128]
  */
 export class Linear extends Module {
+  /** Size of each input sample: the last dim of `x`. */
   readonly inFeatures: number;
+  /** Size of each output sample: the last dim of the result. */
   readonly outFeatures: number;
+  /** Learnable weight W, shape [outFeatures, inFeatures]. */
   weight: Parameter;
+  /** Learnable bias b, shape [outFeatures]; null when constructed with `bias: false`. */
   bias: Parameter | null;
 
   constructor(inFeatures: number, outFeatures: number, opts: FactoryOptions & { bias?: boolean } = {}) {
@@ -59,7 +63,9 @@ export class Identity extends Module {
 /** Flattens dims startDim..endDim into one (torch.nn.Flatten; default keeps the batch dim). */
 export class Flatten extends Module {
   constructor(
+    /** First dim to flatten (default 1, so dim 0, the batch, is kept); negative counts from the end. */
     readonly startDim = 1,
+    /** Last dim to flatten, inclusive (default -1, the last). */
     readonly endDim = -1,
   ) {
     super();

@@ -11,6 +11,7 @@ import * as init from '../init.ts';
 import { Module, py, type Parameter } from '../module.ts';
 import { newBuffer, newParameter, type FactoryOptions } from './common.ts';
 
+/** Options of BatchNorm1d and BatchNorm2d (torch.nn.BatchNorm*d's keywords, camelCased). */
 export interface BatchNormOptions extends FactoryOptions {
   /** Added to the variance (default 1e-5). */
   eps?: number;
@@ -28,17 +29,28 @@ export interface BatchNormOptions extends FactoryOptions {
  * `runningMean`, `runningVar` and `numBatchesTracked` read them.
  */
 abstract class BatchNorm extends Module {
+  /** Channels C: the size of the input's dim 1. */
   readonly numFeatures: number;
+  /** Added to the variance before the square root, for stability (default 1e-5). */
   readonly eps: number;
+  /** Weight of each new batch in the running averages (default 0.1), or null for a cumulative average; may be changed between steps. */
   momentum: number | null;
+  /** Whether `weight` and `bias` exist and are learned (default true). */
   readonly affine: boolean;
+  /** Whether running statistics are kept and used in eval mode (default true); without them eval mode uses batch statistics. */
   readonly trackRunningStats: boolean;
+  /** Learnable per-channel scale γ, shape [C], initialised to 1; null without `affine`. */
   weight: Parameter | null;
+  /** Learnable per-channel shift β, shape [C], initialised to 0; null without `affine`. */
   bias: Parameter | null;
+  /** Buffer: running per-channel mean, shape [C], starting at 0 (PyTorch's state-dict name); null without `trackRunningStats`. */
   declare running_mean: Tensor | null;
+  /** Buffer: running per-channel unbiased variance, shape [C], starting at 1; null without `trackRunningStats`. */
   declare running_var: Tensor | null;
+  /** Buffer: int32 scalar counting training batches seen (drives the cumulative average when momentum is null); null without `trackRunningStats`. */
   declare num_batches_tracked: Tensor | null;
 
+  /** @throws ValueError unless `numFeatures` is a positive integer. */
   constructor(numFeatures: number, opts: BatchNormOptions = {}) {
     super();
     if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new ValueError(this.constructor.name, `numFeatures must be a positive integer, got ${numFeatures}`);
@@ -60,12 +72,15 @@ abstract class BatchNorm extends Module {
     }
   }
 
+  /** The `running_mean` buffer under a camelCase name (the module's own tensor: read it, don't dispose it). */
   get runningMean(): Tensor | null {
     return this.running_mean;
   }
+  /** The `running_var` buffer under a camelCase name. */
   get runningVar(): Tensor | null {
     return this.running_var;
   }
+  /** The `num_batches_tracked` buffer under a camelCase name. */
   get numBatchesTracked(): Tensor | null {
     return this.num_batches_tracked;
   }
@@ -78,6 +93,7 @@ abstract class BatchNorm extends Module {
     init.zeros_(this.num_batches_tracked!);
   }
 
+  /** Resets the running statistics, and γ to 1 and β to 0 (PyTorch's initialisation). */
   resetParameters(): void {
     this.resetRunningStats();
     if (this.affine) {
@@ -149,7 +165,9 @@ abstract class BatchNorm extends Module {
 /**
  * Batch normalisation over [N, C] or [N, C, L] input (torch.nn.BatchNorm1d): per channel,
  * (x − mean) / √(var + eps) · weight + bias, with batch statistics in training and running
- * statistics in eval mode.
+ * statistics in eval mode. Output has the input's shape. Throws a ShapeError for another
+ * rank or channel count, and a ValueError when training on one value per channel.
+ * @example new nn.BatchNorm1d(128).call(x /* [64, 128] *\/) // [64, 128]
  */
 export class BatchNorm1d extends BatchNorm {
   protected checkInput(x: Tensor): void {
@@ -157,13 +175,18 @@ export class BatchNorm1d extends BatchNorm {
   }
 }
 
-/** Batch normalisation over [N, C, H, W] input (torch.nn.BatchNorm2d). */
+/**
+ * Batch normalisation over [N, C, H, W] input (torch.nn.BatchNorm2d): per channel, over N, H
+ * and W, as BatchNorm1d. Output has the input's shape.
+ * @example new nn.BatchNorm2d(20).call(x /* [64, 20, 24, 24] *\/) // [64, 20, 24, 24]
+ */
 export class BatchNorm2d extends BatchNorm {
   protected checkInput(x: Tensor): void {
     if (x.ndim !== 4) throw new ShapeError('BatchNorm2d', `expected 4D input, got shape ${fmtShape(x.shape)}`, [x.shape]);
   }
 }
 
+/** Options of LayerNorm (torch.nn.LayerNorm's keywords, camelCased). */
 export interface LayerNormOptions extends FactoryOptions {
   /** Default 1e-5. */
   eps?: number;
@@ -179,12 +202,18 @@ export interface LayerNormOptions extends FactoryOptions {
  * @example new nn.LayerNorm(10).call(x /* [N, 10] *\/)
  */
 export class LayerNorm extends Module {
+  /** The trailing dims normalised over (a number given to the constructor becomes [n]). */
   readonly normalizedShape: readonly number[];
+  /** Added to the variance before the square root (default 1e-5). */
   readonly eps: number;
+  /** Whether `weight` (and `bias`) exist and are learned (default true). */
   readonly elementwiseAffine: boolean;
+  /** Learnable elementwise scale of shape `normalizedShape`, initialised to 1; null without `elementwiseAffine`. */
   weight: Parameter | null;
+  /** Learnable elementwise shift of shape `normalizedShape`, initialised to 0; null without `elementwiseAffine` or with `bias: false`. */
   bias: Parameter | null;
 
+  /** @throws ValueError when `normalizedShape` is empty or holds a non-positive or fractional size. */
   constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
     super();
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
@@ -198,6 +227,7 @@ export class LayerNorm extends Module {
     this.bias = this.elementwiseAffine && opts.bias !== false ? newParameter(shape, 0, opts.device) : null;
   }
 
+  /** Sets weight to 1 and bias to 0 (PyTorch's initialisation). */
   resetParameters(): void {
     if (this.weight) init.ones_(this.weight);
     if (this.bias) init.zeros_(this.bias);

@@ -1,0 +1,62 @@
+// The per-epoch progress bar of `webgrad train` (cli-progress): batches done, batches per
+// second, the last loss read back and the ETA. On a terminal, log lines are printed above the
+// bar; elsewhere (pipes, CI, log files) there is no bar and lines go straight to stdout.
+
+import cliProgress from 'cli-progress';
+
+export class EpochProgress {
+  private readonly multi: cliProgress.MultiBar | null;
+  private bar: cliProgress.SingleBar | null = null;
+  private t0 = 0;
+  private loss = '…';
+
+  constructor(enabled: boolean) {
+    this.multi = enabled && process.stdout.isTTY
+      ? new cliProgress.MultiBar(
+          {
+            format: ' epoch {epoch} |{bar}| {value}/{total} batches | {rate} batch/s | loss {loss} | ETA {eta_formatted}',
+            barCompleteChar: '\u2588',
+            barIncompleteChar: '\u2591',
+            hideCursor: true,
+            clearOnComplete: true,
+            etaBuffer: 50,
+            fps: 5,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
+  }
+
+  /** Starts the bar of one epoch of `total` batches. */
+  start(epoch: number, epochs: number, total: number): void {
+    this.t0 = performance.now();
+    this.loss = '…';
+    this.bar = this.multi?.create(total, 0, { epoch: `${epoch}/${epochs}`, rate: '0.0', loss: this.loss }) ?? null;
+  }
+
+  /** `done` batches finished; `loss` when one was read back. */
+  update(done: number, loss?: number): void {
+    if (!this.bar) return;
+    if (loss !== undefined) this.loss = loss.toFixed(4);
+    const secs = (performance.now() - this.t0) / 1000;
+    this.bar.update(done, { rate: secs > 0 ? (done / secs).toFixed(1) : '0.0', loss: this.loss });
+  }
+
+  /** A line above the bar (or on stdout without one). */
+  log(line: string): void {
+    if (this.multi) this.multi.log(`${line}\n`);
+    else console.log(line);
+  }
+
+  /** Ends the current epoch's bar. */
+  end(): void {
+    if (this.bar && this.multi) {
+      this.multi.remove(this.bar);
+      this.bar = null;
+    }
+  }
+
+  stop(): void {
+    this.multi?.stop();
+  }
+}

@@ -1,0 +1,235 @@
+// What `webgrad train` and `webgrad eval` do: build a recipe's data, model and optimizer,
+// train with a progress bar, evaluate after every epoch, write metrics.json, a checkpoint and
+// the three plots to the output folder. The command-line parsing is in main.ts.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { adapterInfo, data, defaultGenerator, disposeCheckpoint, init, load, manualSeed, save } from '../index.node.ts';
+import { checkDataDir } from '../recipes/data.ts';
+import { curvesSpec, histogramSpec, renderSvg, samplesSpec, svgToPng, type DigitSample } from '../recipes/plots.ts';
+import { getRecipe, type EpochMetrics, type Recipe, type RecipeData } from '../recipes/registry.ts';
+import { evaluate, trainEpoch, type BatchLoader, type EvalResult } from '../recipes/trainer.ts';
+import { EpochProgress } from './progress.ts';
+
+export interface TrainOptions {
+  data?: string;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  limit?: number;
+  save?: string;
+  resume?: string;
+  out?: string;
+  plots: boolean;
+  progress: boolean;
+  /** The command line, recorded in metrics.json. */
+  command: string;
+}
+
+/** What a run leaves in its output folder (metrics.json's shape). */
+export interface RunMetrics {
+  recipe: string;
+  title: string;
+  tutorial: string;
+  command: string;
+  device: string;
+  data: string;
+  hyperparameters: { epochs: number; batchSize: number; lr: number; seed: number; limit: number | null };
+  trainSize: number;
+  evalName: string;
+  evalSize: number;
+  epochs: EpochMetrics[];
+  final: { epoch: number; evalAccuracy: number; evalLoss: number; correct: number; count: number } | null;
+  meanEpochSeconds: number | null;
+  checkpoint: string;
+  plots: string[];
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+const stamp = () => new Date().toISOString().replace(/:/g, '-').replace(/\..*$/, '');
+
+/** Checks what can be checked before the GPU starts: recipe name, data folder, resume file. */
+export function preflight(recipeName: string, opts: { data?: string | undefined; resume?: string | undefined }): Recipe {
+  const recipe = getRecipe(recipeName);
+  if (opts.data !== undefined) checkDataDir(opts.data);
+  if (opts.resume !== undefined && !existsSync(opts.resume)) throw new Error(`checkpoint "${opts.resume}" does not exist (--resume needs a file written by --save)`);
+  return recipe;
+}
+
+function loaders(recipe: Recipe, d: RecipeData, batchSize: number): { train: BatchLoader; eval: BatchLoader } {
+  return {
+    train: new data.DataLoader(d.train, { batchSize, shuffle: true }) as unknown as BatchLoader,
+    eval: new data.DataLoader(d.eval, { batchSize: recipe.evalBatchSize, shuffle: false }) as unknown as BatchLoader,
+  };
+}
+
+/** Trains `recipeName`; returns the metrics written to `<out>/metrics.json`. */
+export async function train(recipeName: string, o: TrainOptions): Promise<RunMetrics> {
+  const recipe = preflight(recipeName, o);
+  const hyper = {
+    epochs: o.epochs ?? recipe.defaults.epochs,
+    batchSize: o.batchSize ?? recipe.defaults.batchSize,
+    lr: o.lr ?? recipe.defaults.lr,
+    seed: o.seed ?? recipe.defaults.seed,
+    limit: o.limit ?? null,
+  };
+  const out = resolve(o.out ?? join('runs', `${recipe.id}-${stamp()}`));
+  await mkdir(out, { recursive: true });
+  const checkpoint = resolve(o.save ?? join(out, 'checkpoint.safetensors'));
+
+  await init();
+  manualSeed(hyper.seed);
+  const d = recipe.data({ dataDir: o.data, limit: o.limit });
+  const { train: trainLoader, eval: evalLoader } = loaders(recipe, d, hyper.batchSize);
+  const model = recipe.model();
+  const opt = recipe.optimizer(model, hyper.lr);
+
+  const metrics: RunMetrics = {
+    recipe: recipe.id,
+    title: recipe.title,
+    tutorial: recipe.tutorial,
+    command: o.command,
+    device: adapterInfo() ?? 'unknown',
+    data: d.source,
+    hyperparameters: hyper,
+    trainSize: d.train.length,
+    evalName: recipe.evalName,
+    evalSize: d.eval.length,
+    epochs: [],
+    final: null,
+    meanEpochSeconds: null,
+    checkpoint,
+    plots: [],
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+  };
+
+  let firstEpoch = 1;
+  if (o.resume) {
+    const ck = await load(o.resume);
+    if (ck.recipe !== recipe.id) throw new Error(`checkpoint "${o.resume}" is of recipe ${ck.recipe}, not ${recipe.id}`);
+    model.loadStateDict(ck.model);
+    opt.loadStateDict(ck.optimizer);
+    if (ck.rng) defaultGenerator.setState(ck.rng);
+    metrics.epochs = (ck.epochs as EpochMetrics[] | undefined) ?? [];
+    firstEpoch = Number(ck.epoch) + 1;
+    disposeCheckpoint(ck);
+  }
+
+  console.log(`webgrad train ${recipe.id}: ${recipe.title}`);
+  console.log(`device: ${metrics.device}`);
+  console.log(`data: ${d.train.length} training and ${d.eval.length} ${recipe.evalName} samples from ${d.source}`);
+  console.log(`epochs ${hyper.epochs}, batch size ${hyper.batchSize}, lr ${hyper.lr}, seed ${hyper.seed}${o.resume ? `, resumed at epoch ${firstEpoch}` : ''}; output: ${out}`);
+  console.log(model.toString());
+
+  const progress = new EpochProgress(o.progress);
+  const writeMetrics = () => writeFile(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+  let last: EvalResult | null = null;
+  try {
+    for (let epoch = firstEpoch; epoch <= hyper.epochs; epoch++) {
+      progress.start(epoch, hyper.epochs, trainLoader.length);
+      const tr = await trainEpoch(recipe, model, opt, trainLoader, epoch, {
+        onBatch: (b, _n, loss) => progress.update(b, loss),
+        log: (line) => progress.log(line),
+      });
+      progress.end();
+      last = await evaluate(recipe, model, evalLoader);
+      const m: EpochMetrics = { epoch, trainLoss: tr.loss, evalLoss: last.loss, evalAccuracy: last.accuracy, seconds: tr.seconds, evalSeconds: last.seconds };
+      metrics.epochs.push(m);
+      progress.log(recipe.epochLog(m, last.count));
+      progress.log(`[epoch ${epoch}/${hyper.epochs}] ${tr.seconds.toFixed(1)} s training (${(trainLoader.length / tr.seconds).toFixed(1)} batch/s), ${last.seconds.toFixed(1)} s evaluation`);
+      await save(
+        { recipe: recipe.id, epoch, seed: hyper.seed, data: o.data ?? null, model: model.stateDict(), optimizer: opt.stateDict(), rng: defaultGenerator.getState(), epochs: metrics.epochs as any },
+        checkpoint,
+      );
+      await writeMetrics();
+    }
+  } finally {
+    progress.stop();
+  }
+
+  if (!last) last = await evaluate(recipe, model, evalLoader); // nothing left to train (resumed at the end)
+  metrics.final = { epoch: metrics.epochs.at(-1)?.epoch ?? 0, evalAccuracy: last.accuracy, evalLoss: last.loss, correct: last.correct, count: last.count };
+  const secs = metrics.epochs.map((e) => e.seconds);
+  metrics.meanEpochSeconds = secs.length ? secs.reduce((a, b) => a + b, 0) / secs.length : null;
+  if (o.plots) metrics.plots = await writePlots(out, recipe, metrics, d, last);
+  metrics.finishedAt = new Date().toISOString();
+  await writeMetrics();
+  console.log(`${recipe.evalName} accuracy ${(100 * last.accuracy).toFixed(2)}% (${last.correct}/${last.count}), loss ${last.loss.toFixed(4)}`);
+  console.log(`wrote ${join(out, 'metrics.json')}, ${checkpoint}${metrics.plots.length ? `, ${metrics.plots.map((p) => p.split('/').pop()).join(', ')}` : ''}`);
+  return metrics;
+}
+
+/** Up to 16 first evaluation samples and 8 misclassified ones, for the digits grid. */
+function pickSamples(recipe: Recipe, d: RecipeData, r: EvalResult): DigitSample[] {
+  const chosen: number[] = [];
+  for (let i = 0; i < Math.min(16, r.preds.length); i++) chosen.push(i);
+  for (let i = 0; i < r.preds.length && chosen.length < 24; i++) if (r.preds[i] !== r.labels[i] && !chosen.includes(i)) chosen.push(i);
+  return chosen.map((i) => {
+    const [x] = d.eval.get(i);
+    const side = Math.round(Math.sqrt(x.data.length));
+    return { pixels: x.data as ArrayLike<number>, height: side, width: side, pred: recipe.classNames[r.preds[i]!] ?? '?', label: recipe.classNames[r.labels[i]!] ?? '?' };
+  });
+}
+
+/** Writes curves, samples and histogram as SVG (and PNG when resvg is available); returns the paths. */
+export async function writePlots(out: string, recipe: Recipe, metrics: RunMetrics | null, d: RecipeData, r: EvalResult): Promise<string[]> {
+  const title = `webgrad ${recipe.id}: ${recipe.title}`;
+  const specs: [string, Parameters<typeof renderSvg>[0]][] = [];
+  if (metrics && metrics.epochs.length) specs.push(['curves', curvesSpec(metrics.epochs, { title, evalName: recipe.evalName })]);
+  specs.push(['samples', samplesSpec(pickSamples(recipe, d, r), { title: `${recipe.evalName} digits: ${title}` })]);
+  specs.push(['histogram', histogramSpec(r.preds, r.labels, { title: `Predictions vs labels (${recipe.evalName} set, ${r.count} samples)`, classNames: recipe.classNames })]);
+  const written: string[] = [];
+  for (const [name, spec] of specs) {
+    const svg = await renderSvg(spec);
+    const svgPath = join(out, `${name}.svg`);
+    await writeFile(svgPath, svg);
+    written.push(svgPath);
+    const png = await svgToPng(svg);
+    if (png) {
+      const pngPath = join(out, `${name}.png`);
+      await writeFile(pngPath, png);
+      written.push(pngPath);
+    }
+  }
+  return written;
+}
+
+export interface EvalOptions {
+  recipe?: string;
+  data?: string;
+  limit?: number;
+  out?: string;
+}
+
+/** Evaluates a checkpoint written by `train` on its recipe's test or validation set. */
+export async function evalCheckpoint(file: string, o: EvalOptions): Promise<EvalResult> {
+  if (!existsSync(file)) throw new Error(`checkpoint "${file}" does not exist`);
+  if (o.recipe !== undefined) getRecipe(o.recipe);
+  if (o.data !== undefined) checkDataDir(o.data);
+  await init();
+  const ck = await load(file);
+  const name = o.recipe ?? (typeof ck.recipe === 'string' ? ck.recipe : undefined);
+  if (!name) throw new Error(`checkpoint "${file}" does not say which recipe wrote it: pass --recipe`);
+  const recipe = getRecipe(name);
+  const dataDir = o.data ?? (typeof ck.data === 'string' && existsSync(ck.data) ? ck.data : undefined);
+  manualSeed(typeof ck.seed === 'number' ? ck.seed : recipe.defaults.seed); // the same validation split as in training
+  const d = recipe.data({ dataDir, limit: o.limit });
+  const model = recipe.model();
+  model.loadStateDict(ck.model ?? ck);
+  disposeCheckpoint(ck);
+  const { eval: evalLoader } = loaders(recipe, d, recipe.defaults.batchSize);
+  const r = await evaluate(recipe, model, evalLoader);
+  console.log(`webgrad eval ${file} (recipe ${recipe.id}${typeof ck.epoch === 'number' ? `, epoch ${ck.epoch}` : ''})`);
+  console.log(`data: ${d.eval.length} ${recipe.evalName} samples from ${d.source}`);
+  console.log(`${recipe.evalName} accuracy ${(100 * r.accuracy).toFixed(2)}% (${r.correct}/${r.count}), loss ${r.loss.toFixed(4)}`);
+  if (o.out) {
+    await mkdir(o.out, { recursive: true });
+    const plots = await writePlots(resolve(o.out), recipe, null, d, r);
+    console.log(`wrote ${plots.join(', ')}`);
+  }
+  return r;
+}
