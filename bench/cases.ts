@@ -24,7 +24,7 @@ export function matmulSquares(quick: boolean): MatmulCase[] {
  */
 export const MATMUL_TUTORIAL: MatmulCase[] = [
   { name: 'X·W1 [128,784]@[784,500]', m: 128, k: 784, n: 500 },
-  { name: 'dY·W1ᵀ [128,500]@[784,500]ᵀ', m: 128, k: 500, n: 784, bT: true },
+  { name: 'dY·W1ᵀ [128,500]@[500,784]ᵀ', m: 128, k: 500, n: 784, bT: true },
   { name: 'Xᵀ·dY [784,128]ᵀ@[128,500]', m: 784, k: 128, n: 500, aT: true },
   { name: 'Linear 784→500 x·Wᵀ, batch 128', m: 128, k: 784, n: 500, bT: true },
   { name: 'Linear 784→128 x·Wᵀ, batch 100', m: 100, k: 784, n: 128, bT: true },

@@ -6,7 +6,7 @@
 //   npx tsx bench/conv2d.ts --sweep    also a sweep of register tiles, to pick the defaults
 //   --only <text>                      only the shapes whose name contains <text>
 //   --subgroups                        open the device with the 'subgroups' feature when the adapter
-//                                      has it (init() does not request it yet), to time that path
+//                                      has it (acquireDevice now requests it itself; kept for old checkouts)
 //
 // Timing: compile + 2 warm-up runs, then runs until ≥ 5 of them (3 with --quick) or ≥ 0.5 s, each
 // bracketed by rt.sync(); the median is reported, and the minimum (the better estimate on a shared,
@@ -23,6 +23,7 @@ import { convFlops, convOutSize, type Conv2dGeometry } from '../src/backend/conv
 import type { View } from '../src/backend/types.ts';
 import type { GpuStorage } from '../src/kernels/storage.ts';
 import { contiguousStrides } from '../src/shape.ts';
+import { CONV_TUTORIAL } from './cases.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -37,7 +38,8 @@ if (args.includes('--subgroups')) {
   const proto = globals.GPUAdapter.prototype;
   const requestDevice = proto.requestDevice;
   proto.requestDevice = function (this: GPUAdapter, desc?: GPUDeviceDescriptor) {
-    const extra: GPUFeatureName[] = this.features.has('subgroups') ? ['subgroups'] : [];
+    const asked = [...(desc?.requiredFeatures ?? [])];
+    const extra: GPUFeatureName[] = this.features.has('subgroups') && !asked.includes('subgroups') ? ['subgroups'] : [];
     return requestDevice.call(this, { ...desc, requiredFeatures: [...(desc?.requiredFeatures ?? []), ...extra] });
   };
 }
@@ -55,11 +57,8 @@ interface Problem {
   k: number;
 }
 
-const PROBLEMS: Problem[] = [
-  { name: 'tiny CNN conv (1→1, 3×3 on 28×28)', n: 64, cin: 1, hw: 28, cout: 1, k: 3 },
-  { name: 'conv1 (1→20, 5×5 on 28×28)', n: 64, cin: 1, hw: 28, cout: 20, k: 5 },
-  { name: 'conv2 (20→30, 5×5 on 12×12)', n: 64, cin: 20, hw: 12, cout: 30, k: 5 },
-].filter((p) => only === null || p.name.includes(only));
+// The tutorial's convolutions, shared with bench/run.ts (bench/cases.ts).
+const PROBLEMS: Problem[] = CONV_TUTORIAL.filter((p) => only === null || p.name.includes(only));
 
 function geometry(p: Problem): Conv2dGeometry {
   const o = convOutSize(p.hw, p.k, 1, 0, 0, 1);

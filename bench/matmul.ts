@@ -18,6 +18,7 @@ import { createWebgpuBackend } from '../src/kernels/index.ts';
 import { REGISTER_DEFAULT, REGISTER_NO_SUBGROUPS, TILED_DEFAULT, matmul, matmulConfig, type MatmulConfig } from '../src/kernels/matmul.ts';
 import type { View } from '../src/backend/types.ts';
 import type { GpuStorage } from '../src/kernels/storage.ts';
+import { MATMUL_TUTORIAL, matmulSquares, type MatmulCase } from './cases.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -31,23 +32,11 @@ const { device, adapterInfo } = await acquireDevice();
 const rt = new GpuRuntime(device, adapterInfo);
 const be = createWebgpuBackend(rt);
 
-interface Shape {
-  name: string;
-  m: number;
-  k: number;
-  n: number;
-  /** A is stored [K, M] and read through a transposed view; B likewise stored [N, K]. */
-  aT?: boolean;
-  bT?: boolean;
-}
+/** A is stored [K, M] and read through a transposed view when aT; B likewise stored [N, K] when bT. */
+type Shape = MatmulCase;
 
-const squares = (quick ? [256, 512, 1024] : [256, 512, 1024, 2048]).map((s): Shape => ({ name: `${s}²`, m: s, k: s, n: s }));
-const SHAPES: Shape[] = [
-  ...squares,
-  { name: 'X·W1 [128,784]@[784,500]', m: 128, k: 784, n: 500 },
-  { name: 'dY·W1ᵀ [128,500]@[500,784]ᵀ', m: 128, k: 500, n: 784, bT: true },
-  { name: 'Xᵀ·dY [784,128]ᵀ@[128,500]', m: 784, k: 128, n: 500, aT: true },
-].filter((s) => only === null || s.name.includes(only));
+// The shapes bench/run.ts (npm run bench) also times against TensorFlow.js: bench/cases.ts.
+const SHAPES: Shape[] = [...matmulSquares(quick), ...MATMUL_TUTORIAL].filter((s) => only === null || s.name.includes(only));
 
 const hasSubgroups = device.features.has('subgroups');
 const VARIANTS: [string, MatmulConfig][] = [

@@ -16,6 +16,7 @@ import { createWebgpuBackend } from '../src/kernels/index.ts';
 import type { Pool2dGeometry } from '../src/backend/pool-activation-types.ts';
 import type { Storage, View } from '../src/backend/types.ts';
 import { contiguousStrides } from '../src/shape.ts';
+import { POOL_TUTORIAL } from './cases.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -68,10 +69,7 @@ interface Row {
 }
 
 const rows: Row[] = [];
-for (const [n, c, hw] of [
-  [64, 20, 24],
-  [64, 30, 8],
-] as const) {
+for (const [n, c, hw] of POOL_TUTORIAL) { // shared with bench/run.ts (bench/cases.ts)
   const x = view([n, c, hw, hw]);
   const g2 = geom(hw, hw, 2);
   const inBytes = n * c * hw * hw * 4;

@@ -23,6 +23,7 @@
 import { F, arange, getBackend, init, scope, tensor, type Tensor } from '../src/index.ts';
 import { gpuRuntime } from '../src/tensor/backends.ts';
 import { softmaxTuning } from '../src/kernels/softmax.ts';
+import { SOFTMAX_SHAPES } from './cases.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -88,7 +89,7 @@ function report(name: string, shape: number[], pass: string, r: Result, bytes: n
   process.stderr.write(`${name} [${shape}] ${pass}: ${r.ms.toFixed(3)} ms\n`);
 }
 
-const SHAPES: [number, number][] = [[128, 10], [64, 10], [4096, 1000]];
+const SHAPES: [number, number][] = SOFTMAX_SHAPES; // shared with bench/run.ts (bench/cases.ts)
 
 for (const [n, c] of SHAPES) {
   const shape = [n, c];

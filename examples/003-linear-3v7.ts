@@ -22,7 +22,7 @@ export async function main(argv: string[] = []) {
   const bias = initParams(1);
   const linear1 = (xb: Tensor) => xb.matmul(weights).add(bias);
 
-  log(`Epoch -1 accuracy: ${await validateEpoch(validDl, linear1)}`); // before training
+  log(`validate_epoch(linear1) before training: ${await validateEpoch(validDl, linear1)}`);
   const params = [weights, bias];
   const lr = 1;
   const accuracy: number[] = [];

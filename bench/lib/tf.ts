@@ -8,6 +8,34 @@ import type * as TF from '@tensorflow/tfjs-core';
 /** tfjs-core, once loaded; null when TF.js is not installed or refused to start. */
 export type Tf = typeof TF;
 
+/**
+ * tfjs-core, its gradients and the webgpu backend as one CommonJS bundle built with esbuild from
+ * their ES module builds: tfjs-core's Node bundle registers no gradients (the @tensorflow/tfjs
+ * meta-package imports dist/register_all_gradients, whose ES modules Node cannot load as they
+ * are), so training steps and tf.grads need this. Built into node_modules/.cache on each run (~1 s).
+ */
+async function loadTfBundle(): Promise<Tf> {
+  const { build } = await import('esbuild');
+  const { createRequire } = await import('node:module');
+  const { fileURLToPath } = await import('node:url');
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const out = `${root}node_modules/.cache/webgrad-bench/tfjs-webgpu.cjs`;
+  await build({
+    stdin: {
+      contents: "export * from '@tensorflow/tfjs-core'; import '@tensorflow/tfjs-core/dist/register_all_gradients'; import '@tensorflow/tfjs-backend-webgpu';",
+      resolveDir: root,
+      loader: 'js',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    outfile: out,
+    logLevel: 'error',
+  });
+  return createRequire(import.meta.url)(out) as Tf;
+}
+
 /** Keeps the Dawn instance referenced for the whole run: Dawn frees it under live devices when it is garbage-collected (src/device/acquire.ts). */
 const keep: unknown[] = [];
 
@@ -29,8 +57,7 @@ export async function setupTf(): Promise<{ tf: Tf; adapter: string } | { tf: nul
     else g.navigator = { gpu };
   }
   try {
-    const tf = (await import('@tensorflow/tfjs-core')) as Tf;
-    await import('@tensorflow/tfjs-backend-webgpu');
+    const tf = await loadTfBundle();
     // Keep every op on the adapter (TF.js otherwise runs small ops on tensors not yet uploaded on the CPU).
     tf.env().set('WEBGPU_CPU_FORWARD', false);
     if (!(await tf.setBackend('webgpu'))) return { tf: null, reason: "tf.setBackend('webgpu') failed" };

@@ -27,6 +27,11 @@ export class EpochProgress {
       : null;
   }
 
+  /** Whether a bar is drawn (a terminal and not --no-progress). */
+  get enabled(): boolean {
+    return this.multi !== null;
+  }
+
   /** Starts the bar of one epoch of `total` batches. */
   start(epoch: number, epochs: number, total: number): void {
     this.t0 = performance.now();

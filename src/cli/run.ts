@@ -134,6 +134,8 @@ export async function train(recipeName: string, o: TrainOptions): Promise<RunMet
       const tr = await trainEpoch(recipe, model, opt, trainLoader, epoch, {
         onBatch: (b, _n, loss) => progress.update(b, loss),
         log: (line) => progress.log(line),
+        // Each read waits for the GPU queue to drain: only for a visible bar's loss.
+        readEvery: progress.enabled ? 20 : 0,
       });
       progress.end();
       last = await evaluate(recipe, model, evalLoader);

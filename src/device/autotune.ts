@@ -24,7 +24,7 @@ export interface TuneRecord {
   choice: string;
   /** Key of the fixed default. */
   fallback: string;
-  /** Median ms per run of each candidate as measured (empty when the choice came from the file). */
+  /** Fastest ms per run of each candidate as measured (empty when the choice came from the file). */
   ms: Record<string, number>;
 }
 
@@ -154,14 +154,17 @@ export class Autotuner {
     }
     if (this.pending.has(id)) return fallback.value;
     this.tunes++;
-    const runs = candidates.map((c) => {
-      void this.host.timed(() => bench(c.value)).catch(() => 0); // warm-up: first-dispatch compile
-      return Promise.all(Array.from({ length: TRIALS }, () => this.host.timed(() => bench(c.value))));
-    });
+    // Warm-ups first (they pay each pipeline's first-dispatch compile), then the timed runs
+    // interleaved A B C A B C…, so a burst of load from elsewhere hits every candidate alike;
+    // each candidate's fastest run counts (noise only ever adds time).
+    for (const c of candidates) void this.host.timed(() => bench(c.value)).catch(() => 0);
+    const trials: Promise<number>[][] = candidates.map(() => []);
+    for (let t = 0; t < TRIALS; t++) candidates.forEach((c, i) => trials[i]!.push(this.host.timed(() => bench(c.value))));
+    const runs = trials.map((t) => Promise.all(t));
     const done = Promise.all(runs).then(
       (times) => {
         const ms: Record<string, number> = {};
-        const best = times.map((t) => [...t].sort((a, b) => a - b)[t.length >> 1]!);
+        const best = times.map((t) => Math.min(...t));
         candidates.forEach((c, i) => (ms[c.key] = best[i]!));
         const fb = candidates.findIndex((c) => c.key === fallback.key);
         let win = fb >= 0 ? fb : 0;

@@ -12,6 +12,33 @@ export interface Kernel {
   readonly name: string;
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;
+  /** Explicit layout whose uniform binding takes a dynamic offset: bind groups are then cached (see dispatch()). */
+  readonly dynamicUniform?: boolean;
+  /** Distinguishes kernels in bind-group cache keys. */
+  readonly id?: number;
+}
+
+/**
+ * The bindings of group 0 that the shader uses, as an explicit layout would list them, or null
+ * when the source has anything else (other groups, several uniforms, textures): then the
+ * pipeline keeps 'auto'. Unused declarations are left out, as 'auto' does.
+ */
+function reflectBindings(source: string): { binding: number; type: GPUBufferBindingType }[] | null {
+  const re = /@group\((\d+)\)\s*@binding\((\d+)\)\s*var\s*(<[^>]*>)?\s*(\w+)/g;
+  const out: { binding: number; type: GPUBufferBindingType }[] = [];
+  let uniforms = 0;
+  for (let m = re.exec(source); m; m = re.exec(source)) {
+    const [, group, binding, space = '', name = ''] = m;
+    if (group !== '0') return null;
+    const uses = source.match(new RegExp(`\\b${name}\\b`, 'g'))?.length ?? 0;
+    if (uses < 2) continue;
+    if (/uniform/.test(space)) {
+      uniforms++;
+      out.push({ binding: Number(binding), type: 'uniform' });
+    } else if (/storage/.test(space)) out.push({ binding: Number(binding), type: /read_write/.test(space) ? 'storage' : 'read-only-storage' });
+    else return null;
+  }
+  return out.length && uniforms <= 1 ? out : null;
 }
 
 const ARENA_BYTES = 1 << 16;
@@ -23,6 +50,15 @@ export class GpuRuntime {
   readonly pool: BufferPool;
   private readonly stagingPool: BufferPool;
   private readonly pipelines = new Map<string, Kernel>();
+  /**
+   * Bind groups by kernel and buffers. Uniforms bind with a dynamic offset into the arena, so a
+   * bind group outlives its dispatch, and a loop that meets the same buffers again (the pool
+   * hands them back in the same order) skips createBindGroup, about half of a small dispatch's
+   * cost on lavapipe (bench/run.ts, dispatch).
+   */
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextId = 1;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   /** Id of the batch being recorded; buffers remember the last batch that touched them. */
@@ -90,13 +126,21 @@ export class GpuRuntime {
     if (cached) return cached;
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ label: name, code: source });
-    const pipeline = this.device.createComputePipeline({ label: name, layout: 'auto', compute: { module, entryPoint: 'main' } });
+    const bindings = reflectBindings(source);
+    const explicit = bindings?.some((b) => b.type === 'uniform')
+      ? this.device.createBindGroupLayout({
+          label: name,
+          entries: bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.type, hasDynamicOffset: b.type === 'uniform' } })),
+        })
+      : null;
+    const layout = explicit ? this.device.createPipelineLayout({ label: name, bindGroupLayouts: [explicit] }) : 'auto';
+    const pipeline = this.device.createComputePipeline({ label: name, layout, compute: { module, entryPoint: 'main' } });
     this.pendingChecks.push(
       this.device.popErrorScope().then((err) => {
         if (err) this.failure ??= new DeviceError(`webgrad: kernel '${name}' failed to compile: ${err.message}\n--- WGSL ---\n${source}`);
       }),
     );
-    const k: Kernel = { name, pipeline, layout: pipeline.getBindGroupLayout(0) };
+    const k: Kernel = { name, pipeline, layout: explicit ?? pipeline.getBindGroupLayout(0), dynamicUniform: !!explicit, id: this.nextId++ };
     this.pipelines.set(source, k);
     this.stats.pipelinesCompiled++;
     return k;
@@ -113,20 +157,40 @@ export class GpuRuntime {
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) throw new DeviceError(`webgrad: kernel '${k.name}' asked for ${x}×${y}×${z} workgroups (limit ${max} per dim)`);
     if (uniforms && this.arenaUsed + uniforms.byteLength > ARENA_BYTES) this.flush();
-    const entries: GPUBindGroupEntry[] = buffers.map((b, i) => {
-      b.lastBatch = this.batch;
-      return { binding: i, resource: { buffer: b.buffer } };
-    });
+    let off = 0;
     if (uniforms) {
-      const off = this.arenaUsed;
+      off = this.arenaUsed;
       this.arenaData.set(new Uint8Array(uniforms.buffer, uniforms.byteOffset, uniforms.byteLength), off);
       this.arenaUsed += Math.ceil(uniforms.byteLength / UNIFORM_ALIGN) * UNIFORM_ALIGN;
-      entries.push({ binding: buffers.length, resource: { buffer: this.arena, offset: off, size: uniforms.byteLength } });
     }
-    const bindGroup = this.device.createBindGroup({ layout: k.layout, entries });
+    let bindGroup: GPUBindGroup | undefined;
+    let key = '';
+    if (k.dynamicUniform && uniforms) {
+      key = `${k.id}:${uniforms.byteLength}`;
+      for (const b of buffers) {
+        let id = this.bufferIds.get(b.buffer);
+        if (id === undefined) this.bufferIds.set(b.buffer, (id = this.nextId++));
+        key += `,${id}`;
+      }
+      bindGroup = this.bindGroups.get(key);
+    }
+    if (!bindGroup) {
+      const entries: GPUBindGroupEntry[] = buffers.map((b, i) => ({ binding: i, resource: { buffer: b.buffer } }));
+      if (uniforms) {
+        entries.push({ binding: buffers.length, resource: { buffer: this.arena, offset: k.dynamicUniform ? 0 : off, size: uniforms.byteLength } });
+      }
+      bindGroup = this.device.createBindGroup({ layout: k.layout, entries });
+      if (key) {
+        // Bounded: buffers the pool destroyed never come back under the same id, so their groups only age out here.
+        if (this.bindGroups.size >= 4096) this.bindGroups.clear();
+        this.bindGroups.set(key, bindGroup);
+      }
+    }
+    for (const b of buffers) b.lastBatch = this.batch;
     const pass = this.openPass();
     pass.setPipeline(k.pipeline);
-    pass.setBindGroup(0, bindGroup);
+    if (k.dynamicUniform && uniforms) pass.setBindGroup(0, bindGroup, [off]);
+    else pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     this.batchKernels.add(k.name);
     this.stats.dispatches++;

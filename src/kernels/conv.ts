@@ -4,25 +4,31 @@
 // register tile) is compiled in. Knows nothing of autograd; the geometry arrives validated.
 //
 // Variants, chosen per call by ConvConfig (bench/conv2d.ts measures them):
-//  - 'register' (implicit GEMM, no workgroup memory; the default on llvmpipe). Forward: an
-//    invocation owns `rows` output channels × an outRows × cols block of output pixels and walks
-//    (input channel, kernel row): it loads the input row segment its pixels need once and reuses
-//    it across the kW taps (the sliding window), and loads the weights as vec4 over output
-//    channels from a copy packed [groups, Cin/g, kH, kW, Cout/g rounded up to 4] by one small
-//    dispatch. Input rows are read as vec4 when the view is 4-aligned. The input gradient at
-//    stride 1 is this same kernel run on gy with the weight packed flipped and transposed
-//    (gx = conv(gy padded by dilation·(k−1) − padding, rot180(w)ᵀ)). The weight gradient keeps
-//    rows × khRows × kW accumulators per invocation and walks a chunk of output rows (n, oh):
-//    gy as vec4 along W, the input segment once per kernel row; the chunks (split-K) are
-//    summed by a second small kernel. Why: on llvmpipe every storage load is emulated lane by
-//    lane (see matmul.ts), ~50 FMAs' worth, so what counts is FMAs per load.
-//  - 'direct': one invocation per output element, plain loops. The fallback for every case the
-//    register kernels do not cover (input gradient at stride > 1, very wide kernels) and the
-//    simplest reading of the maths. Also what GPUs get for the input gradient at stride > 1.
-// On GPUs the register kernels run with small tiles and larger workgroups (GPU_CONFIG).
+//  - 'register' (implicit GEMM, no workgroup memory; the default). Forward: an invocation owns
+//    `rows` output channels × an outRows × cols block of output pixels and walks (input channel,
+//    kernel row). Per step it loads one input row segment and reuses it across the kW taps (the
+//    sliding window along W) and, when stride_h = dilation_h, across the outRows output rows too
+//    (the rows slide down one per kernel row, so one new row is loaded per step). Weights come as
+//    vec4 over output channels from a copy packed [groups, Cin/g, kH, kW, Cout/g rounded up to 4]
+//    by one small dispatch; with the 'subgroups' feature each lane loads 1/8 of them and
+//    subgroupBroadcast shares them. Kernel rows that fall entirely into the padding are skipped.
+//    The input gradient at stride 1 is this same kernel run on gy with the weight packed flipped
+//    and transposed (gx = conv(gy padded by dilation·(k−1) − padding, rot180(w)ᵀ)). The weight
+//    gradient keeps rows × khRows × kW accumulators per invocation and walks whole images row by
+//    row, sliding its khRows input rows down (one new row per output row); gy is read as vec4
+//    along W; the images are split into chunks (split-K) summed by a second small kernel.
+//    Why: on llvmpipe every storage load or store is emulated lane by lane with a bounds check and
+//    a branch (see matmul.ts), ~50 FMAs' worth, so what counts is FMAs per load. Results are
+//    written through a loop over a private array: unrolled, the guarded stores took most of the
+//    compile time (seconds per pipeline on llvmpipe).
+//  - 'direct': one invocation per output element, plain loops. Serves every shape with three
+//    pipelines: the input gradient at stride > 1, very wide kernels, and passes below
+//    ConvConfig.minFlops (where compiling a specialised pipeline costs more than it saves).
+// Real GPUs get the register kernels with small tiles and large workgroups (GPU_CONFIG): not
+// measured here (this machine has only llvmpipe); a workgroup-memory tiled variant is TODO(#4).
 
 import type { Backend, View } from '../backend/types.ts';
-import type { Conv2dGeometry } from '../backend/conv-geometry.ts';
+import { convFlops, type Conv2dGeometry } from '../backend/conv-geometry.ts';
 import { DTypeError, DisposedError, ShapeError, ValueError, fmtShape } from '../errors.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
@@ -87,24 +93,40 @@ export interface ConvConfig {
   inputGrad: ForwardRegisterConfig | DirectConfig;
   /** Kernel of the gradient wrt the weight (conv2dBackwardWeight). */
   weightGrad: WeightGradRegisterConfig | DirectConfig;
+  /**
+   * Passes of fewer FLOPs (2·N·Cout·Ho·Wo·Cin/g·kH·kW) take the 'direct' kernels, which serve every
+   * shape with three pipelines: below this, compiling a specialised register kernel (about a second
+   * each on llvmpipe) costs more than it saves.
+   */
+  minFlops: number;
 }
 
-/** Measured best on llvmpipe (2-core Xeon; bench/conv2d.ts). */
+/**
+ * For llvmpipe (picked by timing the tutorial shapes with bench/conv2d.ts on a 2-core Xeon):
+ * 8 channels × 2 rows of 4–16 columns (or 4 channels × 4 rows where channels come in fours, e.g.
+ * 20), weights shared over subgroups; weight gradient 4 channels × all 5 kernel rows, ~1024
+ * invocations. Larger tiles measured no faster and compile seconds longer.
+ */
 export const SOFTWARE_CONFIG: ConvConfig = {
   forward: { variant: 'register', rows: 8, cols: 0, outRows: 2, workgroup: 16, batchFast: true, subgroups: true },
   inputGrad: { variant: 'register', rows: 8, cols: 0, outRows: 2, workgroup: 16, batchFast: true, subgroups: true },
   weightGrad: { variant: 'register', rows: 4, khRows: 5, cols: 0, workgroup: 16, targetInvocations: 1024 },
+  minFlops: 1 << 19,
 };
 
-/** For GPUs: small register tiles, many invocations per workgroup, enough of them to fill the device. */
+/**
+ * For GPUs (not measured here: this machine has no GPU): small register tiles, 64 invocations per
+ * workgroup with neighbouring lanes on neighbouring pixels, and enough invocations to fill the device.
+ */
 export const GPU_CONFIG: ConvConfig = {
   forward: { variant: 'register', rows: 4, cols: 4, outRows: 1, workgroup: 64, batchFast: false, subgroups: false },
   inputGrad: { variant: 'register', rows: 4, cols: 4, outRows: 1, workgroup: 64, batchFast: false, subgroups: false },
   weightGrad: { variant: 'register', rows: 4, khRows: 1, cols: 4, workgroup: 64, targetInvocations: 65536 },
+  minFlops: 1 << 19,
 };
 
 /** Everything through the 'direct' kernels. */
-export const DIRECT_CONFIG: ConvConfig = { forward: { variant: 'direct' }, inputGrad: { variant: 'direct' }, weightGrad: { variant: 'direct' } };
+export const DIRECT_CONFIG: ConvConfig = { forward: { variant: 'direct' }, inputGrad: { variant: 'direct' }, weightGrad: { variant: 'direct' }, minFlops: 0 };
 
 let override: ConvConfig | null = null;
 
@@ -139,10 +161,17 @@ function checkConfig(c: ConvConfig): void {
     if (!int(w.workgroup, 1, 256)) bad('weightGrad.workgroup must be in 1..256');
     if (!int(w.targetInvocations, 1, 1 << 24)) bad('weightGrad.targetInvocations must be a positive integer');
   }
+  if (!(c.minFlops >= 0)) bad('minFlops must be a number >= 0');
 }
 
-/** Kernels wider than this (or reading more input columns per row than MAX_SEGMENT) take the 'direct' path. */
-const MAX_KW = 16;
+/**
+ * Kernels wider than this (or reading more input columns per row than MAX_SEGMENT) take the 'direct'
+ * path: the register kernels unroll kW, and their compile time grows with it.
+ */
+const MAX_KW = 7;
+
+/** Most unrolled vec4 (or scalar) FMAs per step of a forward tile when the config picks its columns. */
+const FMA_BUDGET = 160;
 const MAX_SEGMENT = 96;
 
 // ---------------------------------------------------------------------------------------
@@ -160,9 +189,9 @@ const FIELDS = [
   'wsg', 'bOff', 'bs', 'hasBias', // weight stride between groups; bias view
   'gOff', 'gsn', 'gsc', 'gsh', // gy view (weight gradient)
   'gsw', 'tiles', 'tilesW', 'tilesH', // register tiling
-  'mBlocks', 'mp4', 'splits', 'rowsPer',
+  'mBlocks', 'mp4', 'splits', 'rowsPer', // weight units per (g, c, kh, kw); split-K: output rows (or whole images) per split
   'rows', 'khBlocks', 'total', 'outSize',
-  'mp', 'pad0', 'pad1', 'pad2',
+  'mp', 'nres', 'unused0', 'unused1', // packed floats per (g, c, kh, kw); results per invocation (store loop bound)
 ] as const;
 type Field = (typeof FIELDS)[number];
 const SIGNED = new Set<Field>(['pt', 'pl']);
@@ -335,6 +364,11 @@ interface ForwardSpec {
   batchFast: boolean;
   /** Lanes that share the weight loads through subgroupBroadcast; 0 loads them in every lane. */
   lanes: number;
+  /**
+   * stride_h = dilation_h: input row (r, kh + 1) is row (r + 1, kh), so the tr input rows of one
+   * kernel row slide down by one per kernel row and only one new row is loaded per (c, kh).
+   */
+  win: boolean;
 }
 
 const XYZW = 'xyzw';
@@ -353,7 +387,7 @@ function usedPositions(tn: number, kw: number, sw: number, dw: number): number[]
  * (vec4 over 4 output channels, or single channels when tm < 4) per (group, c, kh, kw).
  */
 function forwardSource(s: ForwardSpec): string {
-  const { tm, tn, tr, wg, kw: KW, sw: SW, dw: DW, x4, batchFast, lanes: LN } = s;
+  const { tm, tn, tr, wg, kw: KW, sw: SW, dw: DW, x4, batchFast, lanes: LN, win } = s;
   const vecM = tm % 4 === 0;
   const V = vecM ? tm / 4 : tm; // weight units per (kh, kw)
   const U = vecM ? 'vec4<f32>' : 'f32';
@@ -446,59 +480,101 @@ function forwardSource(s: ForwardSpec): string {
     line(`  }`);
   }
   for (let r = 0; r < tr; r++) for (let t = 0; t < tn; t++) for (let v = 0; v < V; v++) line(`  var acc${r}_${t}_${v} = b${v};`);
-  line(`  for (var c = 0u; c < p.cg; c++) {`);
-  line(`    let xc = xBase + c * p.xsc;`);
-  line(`    for (var khi = kLo; khi < kHi; khi++) {`);
-  line(`      let kh = u32(khi);`);
-  line(`      let wb = wg0 + (c * p.kh + kh) * ${KW}u * p.mp4;`);
-  if (LN) {
-    for (let g = 0; g < G; g++) line(`      let wl${g} = wp[wb + wo${g}];`);
-    for (let k = 0; k < KW; k++) for (let v = 0; v < V; v++) {
-      const u = k * V + v;
-      line(`      let w${k}_${v} = subgroupBroadcast(wl${Math.floor(u / LN)}, ${u % LN}u);`);
-    }
-  } else {
-    for (let k = 0; k < KW; k++) for (let v = 0; v < V; v++) line(`      let w${k}_${v} = wp[wb + ${k}u * p.mp4 + wv${v}];`);
-  }
-  const xv = (j: number): string => (x4 ? `x${j >> 2}.${XYZW[j & 3]}` : `x${j}`);
-  for (let r = 0; r < tr; r++) {
-    line(`      let ih${r} = ihb${r} + khi * dh;`);
-    line(`      if (ih${r} >= 0 && ih${r} < H) {`);
-    line(`        let rb = xc + u32(ih${r}) * p.xsh;`);
-    if (x4) {
-      for (const q of chunks) {
-        line(`        var x${q} = vec4<f32>(0.0);`);
-        line(`        if (ca${q}) { x${q} = select(vec4<f32>(0.0), x[(rb + u32(cv${q})) / 4u], cm${q}); }`);
+  const weights = (pad: string): void => {
+    if (LN) {
+      for (let g = 0; g < G; g++) line(`${pad}let wl${g} = wp[wb + wo${g}];`);
+      for (let k = 0; k < KW; k++) for (let v = 0; v < V; v++) {
+        const u = k * V + v;
+        line(`${pad}let w${k}_${v} = subgroupBroadcast(wl${Math.floor(u / LN)}, ${u % LN}u);`);
       }
     } else {
-      for (const j of pos) line(`        let x${j} = select(0.0, x[rb + co${j}], cm${j});`);
+      for (let k = 0; k < KW; k++) for (let v = 0; v < V; v++) line(`${pad}let w${k}_${v} = wp[wb + ${k}u * p.mp4 + wv${v}];`);
     }
+  };
+  line(`  for (var c = 0u; c < p.cg; c++) {`);
+  line(`    let xc = xBase + c * p.xsc;`);
+  // The input row segment of tile row r at kernel row kh, as vars x{r}_{q} (vec4 chunks) or x{r}_{j}.
+  const xv = (r: number, j: number): string => (x4 ? `x${r}_${j >> 2}.${XYZW[j & 3]}` : `x${r}_${j}`);
+  const loadRow = (r: number, khExpr: string, pad: string): void => {
+    line(`${pad}{`);
+    line(`${pad}  let ih = ihb${r} + (${khExpr}) * dh;`);
+    line(`${pad}  let rok = ih >= 0 && ih < H;`);
+    line(`${pad}  let rb = xc + u32(ih) * p.xsh;`);
+    if (x4) {
+      for (const q of chunks) {
+        line(`${pad}  x${r}_${q} = vec4<f32>(0.0);`);
+        line(`${pad}  if (rok && ca${q}) { x${r}_${q} = select(vec4<f32>(0.0), x[(rb + u32(cv${q})) / 4u], cm${q}); }`);
+      }
+    } else {
+      for (const j of pos) line(`${pad}  x${r}_${j} = select(0.0, x[rb + co${j}], cm${j} && rok);`);
+    }
+    line(`${pad}}`);
+  };
+  const declareRow = (r: number, pad: string): void => {
+    if (x4) for (const q of chunks) line(`${pad}var x${r}_${q} = vec4<f32>(0.0);`);
+    else for (const j of pos) line(`${pad}var x${r}_${j} = 0.0;`);
+  };
+  const fmas = (r: number, pad: string): void => {
     // Each accumulator's kW taps back to back (one load and store of a spilled accumulator per row).
     for (let t = 0; t < tn; t++) {
       for (let v = 0; v < V; v++) {
-        const chain = Array.from({ length: KW }, (_, k) => k).reduce((acc, k) => `fma(w${k}_${v}, ${U}(${xv(t * SW + k * DW)}), ${acc})`, `acc${r}_${t}_${v}`);
-        line(`        acc${r}_${t}_${v} = ${chain};`);
+        const chain = Array.from({ length: KW }, (_, k) => k).reduce((acc, k) => `fma(w${k}_${v}, ${U}(${xv(r, t * SW + k * DW)}), ${acc})`, `acc${r}_${t}_${v}`);
+        line(`${pad}acc${r}_${t}_${v} = ${chain};`);
       }
+    }
+  };
+  if (win) {
+    // Rows 0 .. tr−2 of the first kernel row are loaded before the loop; each step loads row tr−1,
+    // uses all tr, then slides them up by one (row r at kh + 1 is row r + 1 at kh).
+    for (let r = 0; r < tr; r++) declareRow(r, '      ');
+    for (let r = 0; r < tr - 1; r++) loadRow(r, 'kLo', '      ');
+    line(`      for (var khi = kLo; khi < kHi; khi++) {`);
+    line(`        let kh = u32(khi);`);
+    line(`        let wb = wg0 + (c * p.kh + kh) * ${KW}u * p.mp4;`);
+    weights('        ');
+    loadRow(tr - 1, 'khi', '        ');
+    for (let r = 0; r < tr; r++) fmas(r, '        ');
+    for (let r = 0; r < tr - 1; r++) {
+      if (x4) for (const q of chunks) line(`        x${r}_${q} = x${r + 1}_${q};`);
+      else for (const j of pos) line(`        x${r}_${j} = x${r + 1}_${j};`);
+    }
+    line(`      }`);
+  } else {
+    line(`      for (var khi = kLo; khi < kHi; khi++) {`);
+    line(`        let kh = u32(khi);`);
+    line(`        let wb = wg0 + (c * p.kh + kh) * ${KW}u * p.mp4;`);
+    weights('        ');
+    for (let r = 0; r < tr; r++) {
+      line(`        if (ihb${r} + khi * dh >= 0 && ihb${r} + khi * dh < H) {`);
+      declareRow(r, '          ');
+      loadRow(r, 'khi', '          ');
+      fmas(r, '          ');
+      line(`        }`);
     }
     line(`      }`);
   }
-  line(`    }`);
   line(`  }`);
+  // Results go out through a loop over a private array: unrolled, the tr·tn·tm guarded stores (each
+  // a per-lane branchy sequence on llvmpipe) cost several times the compile time of the whole FMA body.
+  const E = vecM ? 4 : 1;
+  line(`  var res: array<${U}, ${tr * tn * V}>;`);
+  for (let r = 0; r < tr; r++) for (let t = 0; t < tn; t++) for (let v = 0; v < V; v++) line(`  res[${(r * tn + t) * V + v}] = acc${r}_${t}_${v};`);
   line(`  if (!live) { return; }`);
   line(`  let ob = (n * p.m + grp * p.mg) * p.oh;`);
-  for (let r = 0; r < tr; r++) {
-    line(`  if (oh0 + ${r}u < p.oh) {`);
-    for (let v = 0; v < V; v++) {
-      for (let e = 0; e < (vecM ? 4 : 1); e++) {
-        const m = `m0 + ${vecM ? 4 * v + e : v}u`;
-        line(`    if (${m} < p.mg) {`);
-        line(`      let o = ((ob + (${m}) * p.oh) + oh0 + ${r}u) * p.ow + ow0;`);
-        for (let t = 0; t < tn; t++) line(`      if (ow0 + ${t}u < p.ow) { out[o + ${t}u] = acc${r}_${t}_${v}${vecM ? `.${XYZW[e]}` : ''}; }`);
-        line(`    }`);
-      }
-    }
-    line(`  }`);
+  // The trip count comes from a uniform (p.nres = tr·tn·units) so that the compiler does not unroll it again.
+  line(`  for (var i = 0u; i < p.nres; i++) {`);
+  line(`    let v = i % ${V}u;`);
+  line(`    let t = (i / ${V}u) % ${tn}u;`);
+  line(`    let r = i / ${V * tn}u;`);
+  line(`    if (oh0 + r < p.oh && ow0 + t < p.ow) {`);
+  line(`      let val = res[i];`);
+  line(`      let o = (ob + oh0 + r) * p.ow + ow0 + t;`);
+  for (let e = 0; e < E; e++) {
+    const m = `m0 + v * ${E}u + ${e}u`;
+    line(`      if (${m} < p.mg) { out[o + (${m}) * p.oh * p.ow] = val${vecM ? `.${XYZW[e]}` : ''}; }`);
   }
+  line(`    }`);
+  line(`  }`);
   line(`}`);
   return L.join('\n');
 }
@@ -518,6 +594,11 @@ interface WeightGradSpec {
   /** Input rows and gy rows read as vec4. */
   x4: boolean;
   g4: boolean;
+  /**
+   * Splits of whole images walked row by row with a sliding window of input rows (needs
+   * stride_h = dilation_h): one new input row per output row instead of khRows.
+   */
+  win: boolean;
 }
 
 /**
@@ -527,7 +608,7 @@ interface WeightGradSpec {
  * when there are few splits.
  */
 function weightGradSource(s: WeightGradSpec): string {
-  const { tm, tk, tn, wg, kw: KW, sw: SW, dw: DW, x4, g4 } = s;
+  const { tm, tk, tn, wg, kw: KW, sw: SW, dw: DW, x4, g4, win } = s;
   const Q = tn / 4;
   const pos = usedPositions(tn, KW, SW, DW);
   const chunks = [...new Set(pos.map((j) => j >> 2))];
@@ -536,7 +617,9 @@ function weightGradSource(s: WeightGradSpec): string {
   line(`// conv2d 'register' weight gradient: ${tm} out channels × ${tk} kernel rows × ${KW} taps per invocation, ${tn} columns per step,`);
   line(`// stride_w ${SW}, dilation_w ${DW}, input ${x4 ? 'vec4' : 'scalar'}, gy ${g4 ? 'vec4' : 'scalar'}.`);
   line(`// Invocation id = (w.x + w.z·nwg.x)·${wg} + l = s·blocks + ((g·mBlocks + m0/${tm})·cg + c)·khBlocks + kh0/${tk} sums the`);
-  line(`// output rows [s·rowsPer, (s+1)·rowsPer) of (n, oy) and writes gw[g·mg + m0.., c, kh0.., 0..${KW - 1}] to part[s].`);
+  line(win
+    ? `// images [s·rowsPer, (s+1)·rowsPer), sliding ${tk} input rows down each image, and writes gw[g·mg + m0.., c, kh0.., 0..${KW - 1}] to part[s].`
+    : `// output rows [s·rowsPer, (s+1)·rowsPer) of (n, oy) and writes gw[g·mg + m0.., c, kh0.., 0..${KW - 1}] to part[s].`);
   line(PARAMS_WGSL);
   line(`@group(0) @binding(0) var<storage, read_write> out: array<f32>;`);
   line(`@group(0) @binding(1) var<storage, read> x: array<${x4 ? 'vec4<f32>' : 'f32'}>;`);
@@ -554,74 +637,117 @@ function weightGradSource(s: WeightGradSpec): string {
   line(`  let gm = blk / (p.khBlocks * p.cg);`);
   line(`  let grp = gm / p.mBlocks;`);
   line(`  let m0 = (gm % p.mBlocks) * ${tm}u;`);
-  line(`  let r0 = min(s * p.rowsPer, p.rows);`);
-  line(`  let r1 = min(r0 + p.rowsPer, p.rows);`);
   line(`  let xc = p.xOff + (grp * p.cg + c) * p.xsc;`);
   for (let m = 0; m < tm; m++) line(`  let gc${m} = p.gOff + (grp * p.mg + min(m0 + ${m}u, p.mg - 1u)) * p.gsc;`);
-  for (let k = 0; k < tk; k++) line(`  let kd${k} = i32(min(kh0 + ${k}u, p.kh - 1u) * p.dh) - p.pt;`);
+  // Kernel rows past kH (the last block) read rows they never store; left unclamped so the window slides evenly.
+  for (let k = 0; k < tk; k++) line(`  let kd${k} = i32((kh0 + ${k}u) * p.dh) - p.pt;`);
   for (let m = 0; m < tm; m++) for (let k = 0; k < tk; k++) for (let e = 0; e < KW; e++) line(`  var acc${m}_${k}_${e} = 0.0;`);
   line(`  let H = i32(p.h);`);
   line(`  let W = i32(p.w);`);
-  line(`  for (var r = r0; r < r1; r++) {`);
-  line(`    let n = r / p.oh;`);
-  line(`    let oy = r - n * p.oh;`);
-  line(`    let gr = n * p.gsn + oy * p.gsh;`);
-  line(`    let xr = xc + n * p.xsn;`);
-  line(`    let ihb = i32(oy * p.sh);`);
-  line(`    for (var ow0 = 0u; ow0 < p.ow; ow0 += ${tn}u) {`);
-  // gy values as vec4 g{m}_{q} over columns ow0 + 4q .. 4q + 3 (zero past the row).
-  for (let m = 0; m < tm; m++) {
-    for (let q = 0; q < Q; q++) {
-      if (g4) {
-        line(`      let g${m}_${q} = select(vec4<f32>(0.0), gy[(gc${m} + gr + ow0) / 4u + ${q}u], ow0 + ${4 * q}u < p.ow);`);
-      } else {
-        const e = [0, 1, 2, 3].map((j) => `select(0.0, gy[gc${m} + gr + (ow0 + ${4 * q + j}u) * p.gsw], ow0 + ${4 * q + j}u < p.ow)`);
-        line(`      let g${m}_${q} = vec4<f32>(${e.join(', ')});`);
+  // gy values as vec4 g{m}_{q} over columns ow0 + 4q .. 4q + 3 (zero past the row), for row offset `gr`.
+  const loadGy = (pad: string): void => {
+    for (let m = 0; m < tm; m++) {
+      for (let q = 0; q < Q; q++) {
+        if (g4) {
+          line(`${pad}let g${m}_${q} = select(vec4<f32>(0.0), gy[(gc${m} + gr + ow0) / 4u + ${q}u], ow0 + ${4 * q}u < p.ow);`);
+        } else {
+          const e = [0, 1, 2, 3].map((j) => `select(0.0, gy[gc${m} + gr + (ow0 + ${4 * q + j}u) * p.gsw], ow0 + ${4 * q + j}u < p.ow)`);
+          line(`${pad}let g${m}_${q} = vec4<f32>(${e.join(', ')});`);
+        }
       }
     }
-  }
-  line(`      let iw0 = i32(ow0 * ${SW}u) - p.pl;`);
-  for (let k = 0; k < tk; k++) {
-    line(`      {`);
-    line(`        let ih = ihb + kd${k};`);
-    line(`        let rok = ih >= 0 && ih < H;`);
-    line(`        let rb = xr + u32(ih) * p.xsh;`);
+  };
+  // The input row segment for kernel row k: vars x{k}_{q} (vec4 chunks) or x{k}_{j}, zero outside the input.
+  const declareRow = (k: number, pad: string): void => {
+    if (x4) for (const q of chunks) line(`${pad}var x${k}_${q} = vec4<f32>(0.0);`);
+    else for (const j of pos) line(`${pad}var x${k}_${j} = 0.0;`);
+  };
+  const loadRow = (k: number, ihExpr: string, pad: string): void => {
+    line(`${pad}{`);
+    line(`${pad}  let ih = ${ihExpr};`);
+    line(`${pad}  let rok = ih >= 0 && ih < H;`);
+    line(`${pad}  let rb = xr + u32(ih) * p.xsh;`);
     if (x4) {
       for (const q of chunks) {
-        line(`        let cv${q} = iw0 + ${4 * q};`);
-        line(`        let x${q} = select(vec4<f32>(0.0), x[(rb + u32(cv${q})) / 4u], vec4<bool>(${[0, 1, 2, 3].map((e) => `cv${q} + ${e} >= 0 && cv${q} + ${e} < W`).join(', ')}) & vec4<bool>(rok));`);
+        line(`${pad}  let cv${q} = iw0 + ${4 * q};`);
+        line(`${pad}  x${k}_${q} = select(vec4<f32>(0.0), x[(rb + u32(cv${q})) / 4u], vec4<bool>(${[0, 1, 2, 3].map((e) => `cv${q} + ${e} >= 0 && cv${q} + ${e} < W`).join(', ')}) & vec4<bool>(rok));`);
       }
     } else {
-      for (const j of pos) line(`        let x${j} = select(0.0, x[rb + u32(iw0 + ${j}) * p.xsw], rok && iw0 + ${j} >= 0 && iw0 + ${j} < W);`);
+      for (const j of pos) line(`${pad}  x${k}_${j} = select(0.0, x[rb + u32(iw0 + ${j}) * p.xsw], rok && iw0 + ${j} >= 0 && iw0 + ${j} < W);`);
     }
-    const xv = (j: number): string => (x4 ? `x${j >> 2}.${XYZW[j & 3]}` : `x${j}`);
+    line(`${pad}}`);
+  };
+  const accumulate = (k: number, pad: string): void => {
+    const xv = (j: number): string => (x4 ? `x${k}_${j >> 2}.${XYZW[j & 3]}` : `x${k}_${j}`);
     for (let e = 0; e < KW; e++) {
       for (let q = 0; q < Q; q++) {
         const xs = [0, 1, 2, 3].map((j) => xv((4 * q + j) * SW + e * DW));
-        line(`        let v${e}_${q} = vec4<f32>(${xs.join(', ')});`);
+        line(`${pad}let v${k}_${e}_${q} = vec4<f32>(${xs.join(', ')});`);
       }
       for (let m = 0; m < tm; m++) {
-        const sum = Array.from({ length: Q }, (_, q) => `dot(g${m}_${q}, v${e}_${q})`).join(' + ');
-        line(`        acc${m}_${k}_${e} += ${sum};`);
+        const sum = Array.from({ length: Q }, (_, q) => `dot(g${m}_${q}, v${k}_${e}_${q})`).join(' + ');
+        line(`${pad}acc${m}_${k}_${e} += ${sum};`);
       }
     }
-    line(`      }`);
-  }
-  line(`    }`);
-  line(`  }`);
-  line(`  if (!live) { return; }`);
-  line(`  let ob = s * p.outSize;`);
-  for (let m = 0; m < tm; m++) {
-    line(`  if (m0 + ${m}u < p.mg) {`);
-    line(`    let om = ((grp * p.mg + m0 + ${m}u) * p.cg + c) * p.kh;`);
-    for (let k = 0; k < tk; k++) {
-      line(`    if (kh0 + ${k}u < p.kh) {`);
-      line(`      let o = ob + (om + kh0 + ${k}u) * ${KW}u;`);
-      for (let e = 0; e < KW; e++) line(`      out[o + ${e}u] = acc${m}_${k}_${e};`);
-      line(`    }`);
+  };
+  if (win) {
+    // Whole images [n0, n1); per column step, output rows top to bottom. Kernel row k of output
+    // row oy + 1 is kernel row k + 1 of row oy (stride_h = dilation_h), so the tk row segments
+    // slide up by one and a single new one is loaded per output row.
+    line(`  let n0 = min(s * p.rowsPer, p.n);`);
+    line(`  let n1 = min(n0 + p.rowsPer, p.n);`);
+    line(`  for (var n = n0; n < n1; n++) {`);
+    line(`    let xr = xc + n * p.xsn;`);
+    line(`    for (var ow0 = 0u; ow0 < p.ow; ow0 += ${tn}u) {`);
+    line(`      let iw0 = i32(ow0 * ${SW}u) - p.pl;`);
+    for (let k = 0; k < tk; k++) declareRow(k, '      ');
+    for (let k = 0; k < tk - 1; k++) loadRow(k, `kd${k}`, '      ');
+    line(`      for (var oy = 0u; oy < p.oh; oy++) {`);
+    line(`        let gr = n * p.gsn + oy * p.gsh;`);
+    loadGy('        ');
+    loadRow(tk - 1, `i32(oy * p.sh) + kd${tk - 1}`, '        ');
+    for (let k = 0; k < tk; k++) accumulate(k, '        ');
+    for (let k = 0; k < tk - 1; k++) {
+      if (x4) for (const q of chunks) line(`        x${k}_${q} = x${k + 1}_${q};`);
+      else for (const j of pos) line(`        x${k}_${j} = x${k + 1}_${j};`);
     }
+    line(`      }`);
+    line(`    }`);
+    line(`  }`);
+  } else {
+    line(`  let r0 = min(s * p.rowsPer, p.rows);`);
+    line(`  let r1 = min(r0 + p.rowsPer, p.rows);`);
+    line(`  for (var r = r0; r < r1; r++) {`);
+    line(`    let n = r / p.oh;`);
+    line(`    let oy = r - n * p.oh;`);
+    line(`    let gr = n * p.gsn + oy * p.gsh;`);
+    line(`    let xr = xc + n * p.xsn;`);
+    line(`    let ihb = i32(oy * p.sh);`);
+    line(`    for (var ow0 = 0u; ow0 < p.ow; ow0 += ${tn}u) {`);
+    loadGy('      ');
+    line(`      let iw0 = i32(ow0 * ${SW}u) - p.pl;`);
+    for (let k = 0; k < tk; k++) {
+      declareRow(k, '      ');
+      loadRow(k, `ihb + kd${k}`, '      ');
+      accumulate(k, '      ');
+    }
+    line(`    }`);
     line(`  }`);
   }
+  // Results go out through a loop over a private array (see the forward kernel for why).
+  const NA = tm * tk * KW;
+  line(`  var res: array<f32, ${NA}>;`);
+  for (let m = 0; m < tm; m++) for (let k = 0; k < tk; k++) for (let e = 0; e < KW; e++) line(`  res[${(m * tk + k) * KW + e}] = acc${m}_${k}_${e};`);
+  line(`  if (!live) { return; }`);
+  line(`  let ob = s * p.outSize;`);
+  line(`  for (var i = 0u; i < p.nres; i++) {`);
+  line(`    let e = i % ${KW}u;`);
+  line(`    let k = (i / ${KW}u) % ${tk}u;`);
+  line(`    let m = i / ${KW * tk}u;`);
+  line(`    if (m0 + m < p.mg && kh0 + k < p.kh) {`);
+  line(`      out[ob + (((grp * p.mg + m0 + m) * p.cg + c) * p.kh + kh0 + k) * ${KW}u + e] = res[i];`);
+  line(`    }`);
+  line(`  }`);
   line(`}`);
   return L.join('\n');
 }
@@ -679,14 +805,20 @@ function dispatch1d(rt: GpuRuntime, name: string, src: string, buffers: PooledBu
   rt.dispatch(rt.kernel(name, src), buffers, pack({ ...p, total }), [gx, 1, gz]);
 }
 
-/** Columns per invocation when the config says 0: the smallest waste over Wo among a few widths, wider on ties. */
-function pickCols(ow: number, candidates: readonly number[]): number {
+/**
+ * Columns per invocation when the config says 0: among 4, 8, 12 and 16 (up to the row width),
+ * the one that loads least per useful output. `fixed` counts the loads a tile pays whatever its
+ * width (weights), `perCol` those per column (gy rows), `rows` the input rows it reads per step;
+ * an input row costs ceil(((cols − 1)·stride + span) / 4) vec4 loads. Columns past the row are wasted work.
+ */
+function pickCols(ow: number, fixed: number, rows: number, sw: number, span: number, perCol = 0, candidates: readonly number[] = [4, 8, 12, 16]): number {
   let best = candidates[0]!;
-  let bestWaste = Infinity;
+  let bestCost = Infinity;
   for (const c of candidates) {
-    const waste = Math.ceil(ow / c) * c - ow;
-    const score = waste / ow - c / 256; // prefer wider tiles a little: fewer loads per FMA
-    if (score < bestWaste) [best, bestWaste] = [c, score];
+    if (c > candidates[0]! && c >= ow + 4) break;
+    const useful = ow / (Math.ceil(ow / c) * c);
+    const cost = (fixed + perCol * c + rows * Math.ceil(((c - 1) * sw + span) / 4)) / (c * useful);
+    if (cost < bestCost * 0.97) [best, bestCost] = [c, cost]; // a wider tile must win clearly: it compiles slower
   }
   return best;
 }
@@ -723,12 +855,24 @@ function registerForward(
     dispatch1d(rt, 'conv2d_pack_weight', PACK, [wp.buffer, w.buffer],
       { cg, mg, kh, kw, mp, wOff: ws.off, wsg: ws.g, wsm: ws.m, wsc: ws.c, wsh: ws.h, wsw: ws.w }, packedLen);
     const [xsn, xsc, xsh, xsw] = strides(xv);
-    const tm = vecM ? Math.min(cfg.rows, mp) : mg;
-    const tn = cfg.cols > 0 ? cfg.cols : pickCols(ow, [4, 8, 12, 16].filter((c) => c <= Math.max(4, ow)));
-    const tr = Math.min(cfg.outRows, oh);
-    const x4 = xsw === 1 && aligned4(xv.offset, xsn!, xsc!, xsh!, pl) && (tn * sw) % 4 === 0;
+    // Output channels per invocation: the multiple of 4 up to cfg.rows that wastes fewest padding
+    // channels (the wider on ties); a narrower tile gets proportionally more output rows, so the
+    // register tile (and the compile time) stays the same size.
+    let tm = mg;
+    if (vecM) {
+      tm = 4;
+      for (let c = 8; c <= Math.min(cfg.rows, mp); c += 4) if (Math.ceil(mg / c) * c <= Math.ceil(mg / tm) * tm) tm = c;
+    }
+    const units = vecM ? tm / 4 : tm;
+    let tr = Math.min(vecM ? Math.floor((cfg.outRows * cfg.rows) / tm) : cfg.outRows, oh, 8);
     const lanes = cfg.subgroups ? subgroupLanes(rt, cfg.workgroup) : 0;
-    const spec: ForwardSpec = { tm, tn, tr, wg: cfg.workgroup, kw, sw, dw, x4, batchFast: cfg.batchFast, lanes };
+    // Per (c, kh) a tile loads its weights (shared by `lanes`) and one input row (tr without the window).
+    const tn = cfg.cols > 0 ? cfg.cols : pickCols(ow, (kw * units) / Math.max(1, lanes), tr > 1 && sh === dh ? 1 : tr, sw, (kw - 1) * dw + 1);
+    // Compile time grows with the unrolled FMA body (tr·tn·units·kW): keep it within FMA_BUDGET.
+    if (cfg.cols === 0) tr = Math.max(1, Math.min(tr, Math.floor(FMA_BUDGET / (tn * units * kw))));
+    const win = tr > 1 && sh === dh;
+    const x4 = xsw === 1 && aligned4(xv.offset, xsn!, xsc!, xsh!, pl) && (tn * sw) % 4 === 0;
+    const spec: ForwardSpec = { tm, tn, tr, wg: cfg.workgroup, kw, sw, dw, x4, batchFast: cfg.batchFast, lanes, win };
     const tilesW = Math.ceil(ow / tn);
     const tilesH = Math.ceil(oh / tr);
     const tiles = n * tilesH * tilesW;
@@ -736,13 +880,13 @@ function registerForward(
     const max = Math.min(rt.limits.maxComputeWorkgroupsPerDimension, MAX_GROUPS);
     if (groups * mBlocks > max) throw new ShapeError('conv2d', `${m} output channels in ${groups} groups need ${groups * mBlocks} workgroups in y (limit ${max})`);
     const [gx, gz] = fold(tiles, spec.wg, max);
-    const key = `fwd|${tm}|${tn}|${tr}|${spec.wg}|${kw}|${sw}|${dw}|${x4}|${spec.batchFast}|${lanes}`;
+    const key = `fwd|${tm}|${tn}|${tr}|${spec.wg}|${kw}|${sw}|${dw}|${x4}|${spec.batchFast}|${lanes}|${spec.win}`;
     const src = cachedSource(key, () => forwardSource(spec));
     const p: Params = {
       n, c, h, w: wd, m, oh, ow, groups, cg, mg, kh, kw, sh, sw, dh, dw, pt, pl,
       xOff: xv.offset, xsn, xsc, xsh, xsw,
       bOff: bias?.off ?? 0, bs: bias?.stride ?? 0, hasBias: bias ? 1 : 0,
-      tiles, tilesW, tilesH, mBlocks, mp4,
+      tiles, tilesW, tilesH, mBlocks, mp4, nres: tr * tn * (vecM ? tm / 4 : tm),
     };
     rt.dispatch(rt.kernel(`conv2d_register_fwd_${x4 ? 'x4' : 'xs'}${lanes ? '_sg' : ''}`, src), [out.buffer, xs.buffer, wp.buffer, (bias?.s ?? wp).buffer], pack(p), [gx, groups * mBlocks, gz]);
   } finally {
@@ -780,7 +924,7 @@ export function conv2d(rt: GpuRuntime, backend: Backend, x: View, w: View, bias:
   if (config !== override && config !== SOFTWARE_CONFIG && config !== GPU_CONFIG && config !== DIRECT_CONFIG) checkConfig(config);
   const f = config.forward;
   const [wsm, wsc, wsh, wsw] = strides(w);
-  if (f.variant === 'register' && registerFits(g.kernelW, g.strideW, g.dilationW, f.cols || 16)) {
+  if (f.variant === 'register' && convFlops(g) >= config.minFlops && registerFits(g.kernelW, g.strideW, g.dilationW, f.cols || 16)) {
     return registerForward(rt, backend, f, xs, x, wst,
       { off: w.offset, g: (g.outChannels / g.groups) * wsm!, m: wsm!, c: wsc!, h: wsh!, w: wsw! },
       bs ? { s: bs, off: bias!.offset, stride: strides(bias!)[0]! } : null,
@@ -820,7 +964,7 @@ export function conv2dBackwardInput(rt: GpuRuntime, backend: Backend, gy: View, 
   const f = config.inputGrad;
   const [wsm, wsc, wsh, wsw] = strides(w);
   const stride1 = g.strideH === 1 && g.strideW === 1;
-  if (f.variant === 'register' && stride1 && registerFits(g.kernelW, 1, g.dilationW, f.cols || 16)) {
+  if (f.variant === 'register' && stride1 && convFlops(g) >= config.minFlops && registerFits(g.kernelW, 1, g.dilationW, f.cols || 16)) {
     // gx[n, c, y, x] = Σ_{o, ky, kx} gy[n, o, y − (d(k−1) − p) + ky·d, …] · w[o, c, k−1−ky, k−1−kx]:
     // a forward conv of gy (channels o of the group reduced, c produced) with the rotated weight.
     return registerForward(rt, backend, f, gs, gy, wst,
@@ -862,11 +1006,12 @@ export function conv2dBackwardWeight(rt: GpuRuntime, backend: Backend, x: View, 
   const [gsn, gsc, gsh, gsw] = strides(gy);
   const base: Params = { ...commonParams(g), xOff: x.offset, xsn, xsc, xsh, xsw, gOff: gy.offset, gsn, gsc, gsh, gsw, outSize };
   const f = config.weightGrad;
-  const tn = f.variant === 'register' ? f.cols || pickCols(g.outW, [4, 8, 12, 16].filter((c) => c <= Math.max(4, g.outW))) : 0;
-  if (f.variant !== 'register' || !registerFits(g.kernelW, g.strideW, g.dilationW, tn) || rows === 0) {
-    if (rows === 0) {
-      // No output pixels: the gradient is zero (a zero-trip direct kernel writes it).
-    }
+  const tn = f.variant === 'register'
+    ? f.cols || pickCols(g.outW, 0, g.strideH === g.dilationH && f.khRows > 1 ? 1 : Math.min(f.khRows, g.kernelH),
+      g.strideW, (g.kernelW - 1) * g.dilationW + 1, Math.min(f.rows, mg) / 4)
+    : 0;
+  if (f.variant !== 'register' || convFlops(g) < config.minFlops || !registerFits(g.kernelW, g.strideW, g.dilationW, tn) || rows === 0) {
+    // (With no output rows the direct kernel's loops run zero times and write the zero gradient.)
     dispatch1d(rt, 'conv2d_direct_weight_grad', DIRECT_WEIGHT_GRAD, [out.buffer, xs.buffer, gs.buffer], base, outSize);
     return out;
   }
@@ -876,18 +1021,20 @@ export function conv2dBackwardWeight(rt: GpuRuntime, backend: Backend, x: View, 
   const khBlocks = Math.ceil(g.kernelH / tk);
   const blocks = g.groups * mBlocks * cg * khBlocks;
   const max = Math.min(rt.limits.maxComputeWorkgroupsPerDimension, MAX_GROUPS);
-  // Split the rows so that about targetInvocations run, but keep ≥ 1 row per split.
+  // Split the rows (whole images with the sliding window) so that about targetInvocations run.
+  const win = g.strideH === g.dilationH && tk > 1;
+  const units = win ? g.batch : rows;
   const wantSplits = Math.max(1, Math.round(f.targetInvocations / blocks));
-  const rowsPer = Math.max(1, Math.ceil(rows / wantSplits));
-  const splits = Math.ceil(rows / rowsPer);
+  const rowsPer = Math.max(1, Math.ceil(units / wantSplits));
+  const splits = Math.ceil(units / rowsPer);
   const x4 = xsw === 1 && aligned4(x.offset, xsn!, xsc!, xsh!, g.padLeft) && (tn * g.strideW) % 4 === 0;
   const g4 = gsw === 1 && aligned4(gy.offset, gsn!, gsc!, gsh!, g.outW) && tn % 4 === 0;
-  const spec: WeightGradSpec = { tm, tk, tn, wg: f.workgroup, kw: g.kernelW, sw: g.strideW, dw: g.dilationW, x4, g4 };
-  const key = `wgrad|${tm}|${tk}|${tn}|${spec.wg}|${spec.kw}|${spec.sw}|${spec.dw}|${x4}|${g4}`;
+  const spec: WeightGradSpec = { tm, tk, tn, wg: f.workgroup, kw: g.kernelW, sw: g.strideW, dw: g.dilationW, x4, g4, win };
+  const key = `wgrad|${tm}|${tk}|${tn}|${spec.wg}|${spec.kw}|${spec.sw}|${spec.dw}|${x4}|${g4}|${win}`;
   const src = cachedSource(key, () => weightGradSource(spec));
   const total = blocks * splits;
   const [gx, gz] = fold(total, spec.wg, max);
-  const p = pack({ ...base, mBlocks, khBlocks, splits, rowsPer, rows, total });
+  const p = pack({ ...base, mBlocks, khBlocks, splits, rowsPer, rows, total, nres: tm * tk * g.kernelW });
   const kernel = rt.kernel(`conv2d_register_wgrad_${x4 ? 'x4' : 'xs'}_${g4 ? 'g4' : 'gs'}`, src);
   if (splits === 1) {
     rt.dispatch(kernel, [out.buffer, xs.buffer, gs.buffer], p, [gx, 1, gz]);
@@ -903,4 +1050,3 @@ export function conv2dBackwardWeight(rt: GpuRuntime, backend: Backend, x: View, 
   return out;
 }
 /** Probe hook: the WGSL generator of the register forward kernel (forwardSource), for inspecting shaders; not public API. */
-export const __forwardSource = forwardSource;

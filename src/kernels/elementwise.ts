@@ -125,16 +125,25 @@ const FAST_DIV_LIMIT = 1 << 24;
 interface StridedShape {
   rank: number;
   fastDiv: boolean;
+  /**
+   * Set when each thread maps 4 consecutive elements of the innermost dim (size % 4 = 0, the
+   * output unit-strided there): per view operand, true when it is unit-strided there too (read
+   * as vec4), false when broadcast along it (one scalar, splatted).
+   */
+  inner4?: boolean[];
 }
 
 function shaderSource(spec: MapSpec, vec4: boolean, strided: StridedShape = { rank: MAX_RANK, fastDiv: false }): string {
-  const key = `${spec.name}|${spec.dtype}|${spec.outDtype}|${spec.operands.join(',')}|${vec4}|${vec4 ? '' : `${strided.rank}|${strided.fastDiv}`}`;
+  const inner4 = vec4 ? undefined : strided.inner4;
+  const key = `${spec.name}|${spec.dtype}|${spec.outDtype}|${spec.operands.join(',')}|${vec4}|${vec4 ? '' : `${strided.rank}|${strided.fastDiv}|${inner4?.map(Number).join('') ?? '-'}`}`;
   const hit = sourceCache.get(key);
   if (hit) return hit;
   const c = wgslType(spec.dtype);
   const o = wgslType(spec.outDtype);
-  const cv = vec4 ? `vec4<${c}>` : c;
-  const ov = vec4 ? `vec4<${o}>` : o;
+  const lanes4 = vec4 || !!inner4;
+  const cv = lanes4 ? `vec4<${c}>` : c;
+  const ov = lanes4 ? `vec4<${o}>` : o;
+  let view = 0;
   const decls: string[] = [`@group(0) @binding(0) var<storage, read_write> out: array<${ov}>;`];
   const loads: string[] = [];
   const args: string[] = [];
@@ -144,9 +153,12 @@ function shaderSource(spec: MapSpec, vec4: boolean, strided: StridedShape = { ra
       args.push(`${cv}(bitcast<${c}>(p.scalars[${k}]))`);
       return;
     }
-    const t = vec4 ? `vec4<${wgslType(d)}>` : wgslType(d);
+    const vecLoad = vec4 || (inner4?.[view++] ?? false);
+    const t = vecLoad ? `vec4<${wgslType(d)}>` : wgslType(d);
     decls.push(`@group(0) @binding(${binding++}) var<storage, read> in${k}: array<${t}>;`);
-    loads.push(`let x${k} = ${cv}(in${k}[${vec4 ? `i + p.offs[${k + 1}]` : `o${k}`}]);`);
+    const at = `in${k}[${vec4 ? `i + p.offs[${k + 1}]` : `o${k}`}]`;
+    // A splatted scalar converts first (WGSL has no vec4<f32>(i32)).
+    loads.push(`let x${k} = ${cv}(${lanes4 && !vecLoad ? `${c}(${at})` : at});`);
     args.push(`x${k}`);
   });
   const value = `${ov}(${spec.expr(args, cv)})`;
@@ -187,8 +199,8 @@ fn main(${MAIN_ARGS}) {
       } else steps.push(`{ let n = p.shape${at(0, d)}; let c${d} = rem % n; rem = rem / n; ${dots} }`);
     }
     const offInits = spec.operands.map((d, k) => (d === null ? '' : `var o${k} = p.offs[${k + 1}];`)).join(' ');
-    src = `// ${spec.name} (strided, rank ${strided.rank}${strided.fastDiv ? ', reciprocal division' : ''}): thread i computes output
-// element i (row-major over shape); its coordinates, dotted with each operand's strides, give
+    src = `// ${spec.name} (strided, rank ${strided.rank}${strided.fastDiv ? ', reciprocal division' : ''}${inner4 ? ', 4 inner elements per thread' : ''}): thread i computes output
+// element i (row-major over shape${inner4 ? ', whose innermost dim counts vec4s' : ''}); its coordinates, dotted with each operand's strides, give
 // where to read and write. c = rem mod n comes from q = ⌊rem · (1/n)⌋ in f32 (exact to ±1 below
 // 2^24) and one correction step.
 ${NAN_DECL}
@@ -245,6 +257,27 @@ function runMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand
         });
     if (choice === 'vec4') return runVec4(buffers);
   }
+  // Innermost dim a multiple of 4 and unit-strided in the output: 4 elements per thread, each
+  // view read as vec4 (unit stride there, 4-aligned elsewhere) or as one splatted scalar (stride 0).
+  const r = co.shape.length;
+  const inner = r > 0 ? co.shape[r - 1]! : 0;
+  const al = (xs: number[]): boolean => xs.every((x) => x % 4 === 0);
+  if (r >= 2 && inner % 4 === 0 && co.strides[0]![r - 1] === 1 && al(co.strides[0]!.slice(0, -1)) && target.offset % 4 === 0) {
+    const flags = views.map((v, k) => {
+      const st = co.strides[k + 1]!;
+      if (st[r - 1] === 0) return false;
+      return st[r - 1] === 1 && al(st.slice(0, -1)) && v.offset % 4 === 0 ? true : null;
+    });
+    if (flags.every((f) => f !== null)) {
+      const vf = flags as boolean[];
+      const shape4 = [...co.shape.slice(0, -1), inner / 4];
+      const strides4 = co.strides.map((st, k) => (k === 0 || vf[k - 1] ? [...st.slice(0, -1).map((x) => x / 4), 1] : st));
+      let vi = 0;
+      const offs4 = offsets.map((off, k) => (k === 0 ? off / 4 : typeof operands[k - 1] === 'number' ? 0 : vf[vi++] ? off / 4 : off));
+      runStrided(rt, spec, { shape: shape4, strides: strides4 }, offs4, scalars, operands, buffers, n / 4, vf);
+      return;
+    }
+  }
   runStrided(rt, spec, co, offsets, scalars, operands, buffers, n);
 }
 
@@ -257,6 +290,7 @@ const VEC_CANDIDATES: Candidate<'vec4' | 'scalar'>[] = [
 /** Records the strided (one element per thread) form of a map over the coalesced `co`. */
 function runStrided(
   rt: GpuRuntime, spec: MapSpec, co: { shape: number[]; strides: number[][] }, offsets: number[], scalars: number[], operands: Operand[], buffers: PooledBuffer[], n: number,
+  inner4?: boolean[],
 ): void {
   if (co.shape.length > MAX_RANK) throw new Error(`${spec.name}: rank ${co.shape.length} after merging dims exceeds ${MAX_RANK}`);
   const rankSlots = MAX_RANK / 4;
@@ -276,8 +310,8 @@ function runStrided(
     if (s) u.list(2 + rankSlots + k * rankSlots, s);
   }
   u.list(2 + rankSlots + 4 * rankSlots, scalars);
-  const shape: StridedShape = { rank: co.shape.length, fastDiv: n < FAST_DIV_LIMIT && !elementwiseTuning.exactDivision };
-  rt.dispatch(rt.kernel(`${spec.name}_r${shape.rank}`, shaderSource(spec, false, shape)), buffers, u.u32, grid1d(n));
+  const shape: StridedShape = { rank: co.shape.length, fastDiv: n < FAST_DIV_LIMIT && !elementwiseTuning.exactDivision, inner4 };
+  rt.dispatch(rt.kernel(`${spec.name}_r${shape.rank}${inner4 ? '_inner4' : ''}`, shaderSource(spec, false, shape)), buffers, u.u32, grid1d(n));
 }
 
 function dtypeOf(x: Operand): DType | null {

@@ -28,13 +28,17 @@ import { GpuStorage } from './storage.ts';
 type AMode = 'k4' | 'm4' | 's'; // vec4 along K, vec4 along M, scalar at any strides
 type BMode = 'n4' | 'k4' | 's'; // vec4 along N, vec4 along K, scalar at any strides
 
+/** The 'tiled' GPU kernel: 16×16 workgroups, a 64×64 output tile each, K staged in workgroup memory. */
 export interface TiledConfig {
+  /** Selects this kernel family. */
   variant: 'tiled';
   /** K depth of the slabs staged in workgroup memory per barrier pair (multiple of 4). */
   tileK: 8 | 16 | 32;
 }
 
+/** The 'register' kernel (no workgroup memory, no barriers), built for llvmpipe: `rows` output rows per workgroup, `cols` columns per invocation. */
 export interface RegisterConfig {
+  /** Selects this kernel family. */
   variant: 'register';
   /** Output rows per workgroup, shared by all its invocations (multiple of 4). */
   rows: number;

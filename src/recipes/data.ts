@@ -68,8 +68,11 @@ export function mnistPair(choice: DataChoice, transform: data.TransformLike<data
   return { train: firstN(train, choice.limit), test: firstN(test, choice.limit), source, fullTrainSize };
 }
 
+/** Rows of MNIST_TINY: x float32 [784] (pixels / 255) and y int32 [1] (1 for a 3, 0 for a 7). */
+export type TinyDataset = data.Dataset<[data.HostTensor, data.HostTensor]>;
+
 /** Tutorial 003's MNIST_TINY (3s and 7s), from `dataDir` or the embedded digits. */
-export function tinyPair(choice: DataChoice): { train: data.MnistTiny | data.Dataset<[data.HostTensor, data.HostTensor]>; valid: data.Dataset<[data.HostTensor, data.HostTensor]>; source: string } {
+export function tinyPair(choice: DataChoice): { train: TinyDataset; valid: TinyDataset; source: string } {
   if (choice.dataDir !== undefined) checkDataDir(choice.dataDir);
   const root = choice.dataDir;
   const train = data.mnistTiny(root === undefined ? { train: true } : { root, train: true });

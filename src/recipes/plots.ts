@@ -99,7 +99,7 @@ export function samplesSpec(samples: readonly DigitSample[], opts: { title: stri
     title: { text: opts.title, subtitle: 'predicted and true label of each digit; wrong predictions in red' },
     config: { ...config, view: { stroke: null } },
     data: { values },
-    facet: { field: 'i', type: 'ordinal', title: null, header: { labels: false, title: null } },
+    facet: { field: 'i', type: 'ordinal', title: null, header: { labelExpr: "''", title: null, labelPadding: 0 } },
     columns: opts.columns ?? 8,
     spacing: 6,
     spec: {

@@ -72,7 +72,10 @@ export interface Recipe {
   loss(output: Tensor, target: Tensor): Tensor;
   /** Predicted class per sample, int32 [B]. */
   predict(output: Tensor): Tensor;
-  /** Per-sample correctness for accuracy, int32/float [B] (predict(output) == target by default). */
+  /**
+   * 'overall': right / samples; 'batch-mean': the mean of the batches' accuracies, as tutorial
+   * 003's validate_epoch computes it (its last batch is smaller, so the two differ slightly).
+   */
   accuracyMode: 'overall' | 'batch-mean';
   /** The tutorial's per-batch log line, printed every `every` batches. */
   batchLog?: { every: number; line(a: { epoch: number; batch: number; seen: number; size: number; batches: number; loss: number }): string };

@@ -25,6 +25,9 @@ export function conv2d(xv: View, wv: View, bv: View | null, g: Conv2dGeometry): 
   const x = open(op, xv, [g.batch, g.inChannels, g.height, g.width], 'input');
   const w = open(op, wv, [g.outChannels, cinG, g.kernelH, g.kernelW], 'weight');
   const b = bv ? open(op, bv, [g.outChannels], 'bias') : null;
+  const [xn, xc, xh, xw] = x.s as [number, number, number, number];
+  const [wo, wc, wh, ww] = w.s as [number, number, number, number];
+  const { strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, padTop: pt, padLeft: pl, height: H, width: W } = g;
   const out = new Float64Array(g.batch * g.outChannels * g.outH * g.outW);
   let i = 0;
   for (let n = 0; n < g.batch; n++) {
@@ -35,14 +38,14 @@ export function conv2d(xv: View, wv: View, bv: View | null, g: Conv2dGeometry): 
           let acc = b ? b.d[b.o + co * b.s[0]!]! : 0;
           for (let ci = 0; ci < cinG; ci++) {
             for (let kh = 0; kh < g.kernelH; kh++) {
-              const ih = oh * g.strideH - g.padTop + kh * g.dilationH;
-              if (ih < 0 || ih >= g.height) continue;
+              const ih = oh * sh - pt + kh * dh;
+              if (ih < 0 || ih >= H) continue;
+              const xr = x.o + n * xn + (c0 + ci) * xc + ih * xh;
+              const wr = w.o + co * wo + ci * wc + kh * wh;
               for (let kw = 0; kw < g.kernelW; kw++) {
-                const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
-                if (iw < 0 || iw >= g.width) continue;
-                const xe = x.d[x.o + n * x.s[0]! + (c0 + ci) * x.s[1]! + ih * x.s[2]! + iw * x.s[3]!]!;
-                const we = w.d[w.o + co * w.s[0]! + ci * w.s[1]! + kh * w.s[2]! + kw * w.s[3]!]!;
-                acc += we * xe;
+                const iw = ow * sw - pl + kw * dw;
+                if (iw < 0 || iw >= W) continue;
+                acc += w.d[wr + kw * ww]! * x.d[xr + iw * xw]!;
               }
             }
           }
@@ -64,6 +67,9 @@ export function conv2dBackwardInput(gyv: View, wv: View, g: Conv2dGeometry): Flo
   const coutG = g.outChannels / g.groups;
   const gy = open(op, gyv, [g.batch, g.outChannels, g.outH, g.outW], 'output gradient');
   const w = open(op, wv, [g.outChannels, cinG, g.kernelH, g.kernelW], 'weight');
+  const [gn, gc, gh, gw] = gy.s as [number, number, number, number];
+  const [wo, wc, wh, ww] = w.s as [number, number, number, number];
+  const { strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, padTop: pt, padLeft: pl, outH: Ho, outW: Wo } = g;
   const out = new Float64Array(g.batch * g.inChannels * g.height * g.width);
   let i = 0;
   for (let n = 0; n < g.batch; n++) {
@@ -76,16 +82,15 @@ export function conv2dBackwardInput(gyv: View, wv: View, g: Conv2dGeometry): Flo
           for (let col = 0; col < coutG; col++) {
             const co = grp * coutG + col;
             for (let kh = 0; kh < g.kernelH; kh++) {
-              const th = ih + g.padTop - kh * g.dilationH;
-              if (th < 0 || th % g.strideH !== 0 || th / g.strideH >= g.outH) continue;
-              const oh = th / g.strideH;
+              // Output row oh reads input row oh·sh − pt + kh·dh = ih.
+              const th = ih + pt - kh * dh;
+              if (th < 0 || th % sh !== 0 || th / sh >= Ho) continue;
+              const gr = gy.o + n * gn + co * gc + (th / sh) * gh;
+              const wr = w.o + co * wo + ci * wc + kh * wh;
               for (let kw = 0; kw < g.kernelW; kw++) {
-                const tw = iw + g.padLeft - kw * g.dilationW;
-                if (tw < 0 || tw % g.strideW !== 0 || tw / g.strideW >= g.outW) continue;
-                const ow = tw / g.strideW;
-                const ge = gy.d[gy.o + n * gy.s[0]! + co * gy.s[1]! + oh * gy.s[2]! + ow * gy.s[3]!]!;
-                const we = w.d[w.o + co * w.s[0]! + ci * w.s[1]! + kh * w.s[2]! + kw * w.s[3]!]!;
-                acc += ge * we;
+                const tw = iw + pl - kw * dw;
+                if (tw < 0 || tw % sw !== 0 || tw / sw >= Wo) continue;
+                acc += gy.d[gr + (tw / sw) * gw]! * w.d[wr + kw * ww]!;
               }
             }
           }
@@ -104,6 +109,9 @@ export function conv2dBackwardWeight(xv: View, gyv: View, g: Conv2dGeometry): Fl
   const coutG = g.outChannels / g.groups;
   const x = open(op, xv, [g.batch, g.inChannels, g.height, g.width], 'input');
   const gy = open(op, gyv, [g.batch, g.outChannels, g.outH, g.outW], 'output gradient');
+  const [xn, xc, xh, xw] = x.s as [number, number, number, number];
+  const [gn, gc, gh, gw] = gy.s as [number, number, number, number];
+  const { strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, padTop: pt, padLeft: pl, height: H, width: W } = g;
   const out = new Float64Array(g.outChannels * cinG * g.kernelH * g.kernelW);
   let i = 0;
   for (let co = 0; co < g.outChannels; co++) {
@@ -114,14 +122,14 @@ export function conv2dBackwardWeight(xv: View, gyv: View, g: Conv2dGeometry): Fl
           let acc = 0;
           for (let n = 0; n < g.batch; n++) {
             for (let oh = 0; oh < g.outH; oh++) {
-              const ih = oh * g.strideH - g.padTop + kh * g.dilationH;
-              if (ih < 0 || ih >= g.height) continue;
+              const ih = oh * sh - pt + kh * dh;
+              if (ih < 0 || ih >= H) continue;
+              const gr = gy.o + n * gn + co * gc + oh * gh;
+              const xr = x.o + n * xn + (c0 + ci) * xc + ih * xh;
               for (let ow = 0; ow < g.outW; ow++) {
-                const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
-                if (iw < 0 || iw >= g.width) continue;
-                const ge = gy.d[gy.o + n * gy.s[0]! + co * gy.s[1]! + oh * gy.s[2]! + ow * gy.s[3]!]!;
-                const xe = x.d[x.o + n * x.s[0]! + (c0 + ci) * x.s[1]! + ih * x.s[2]! + iw * x.s[3]!]!;
-                acc += ge * xe;
+                const iw = ow * sw - pl + kw * dw;
+                if (iw < 0 || iw >= W) continue;
+                acc += gy.d[gr + ow * gw]! * x.d[xr + iw * xw]!;
               }
             }
           }
