@@ -140,6 +140,7 @@ if (sweep) {
 console.log(`adapter: ${adapterInfo}`);
 console.log(`subgroups: ${device.features.has('subgroups') ? 'yes' : 'no'}`);
 console.log(`default config here: ${JSON.stringify(convConfig(rt))}`);
+console.log('for scale: TensorFlow.js (WebGPU backend) on this machine, forward only at batch 64: conv1 84 ms, conv2 101 ms (issue #4)');
 const lines: string[][] = [['variant', 'shape', 'pass', 'median ms', 'GFLOP/s', 'min ms']];
 for (const [name, cfg] of VARIANTS) {
   for (const p of PROBLEMS) {

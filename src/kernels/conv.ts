@@ -269,16 +269,21 @@ ${DIRECT_MAIN}
   let n = i / (p.w * p.h * p.c);
   let grp = cc / p.cg;
   let c = cc - grp * p.cg;
+  // With dilation 1 only every stride-th tap can land on an output pixel: start at the first one.
+  let khStep = select(1u, p.sh, p.dh == 1u);
+  let khStart = select(0u, (y + u32(p.pt)) % p.sh, p.dh == 1u);
+  let kwStep = select(1u, p.sw, p.dw == 1u);
+  let kwStart = select(0u, (x + u32(p.pl)) % p.sw, p.dw == 1u);
   var acc = 0.0;
   for (var j = 0u; j < p.mg; j++) {
     let o = grp * p.mg + j;
     let gc = p.gOff + n * p.gsn + o * p.gsc;
     let wc = p.wOff + o * p.wsm + c * p.wsc;
-    for (var kh = 0u; kh < p.kh; kh++) {
+    for (var kh = khStart; kh < p.kh; kh += khStep) {
       let th = i32(y) + p.pt - i32(kh * p.dh);
       if (th < 0 || u32(th) % p.sh != 0u || u32(th) / p.sh >= p.oh) { continue; }
       let oy = u32(th) / p.sh;
-      for (var kw = 0u; kw < p.kw; kw++) {
+      for (var kw = kwStart; kw < p.kw; kw += kwStep) {
         let tw = i32(x) + p.pl - i32(kw * p.dw);
         if (tw < 0 || u32(tw) % p.sw != 0u || u32(tw) / p.sw >= p.ow) { continue; }
         let ox = u32(tw) / p.sw;
@@ -1006,9 +1011,12 @@ export function conv2dBackwardWeight(rt: GpuRuntime, backend: Backend, x: View, 
   const [gsn, gsc, gsh, gsw] = strides(gy);
   const base: Params = { ...commonParams(g), xOff: x.offset, xsn, xsc, xsh, xsw, gOff: gy.offset, gsn, gsc, gsh, gsw, outSize };
   const f = config.weightGrad;
+  // Columns per step: as pickCols says, within the compile-time budget of tm·tk·kW·cols unrolled FMAs.
+  const perColumn = Math.min(f.variant === 'register' ? f.rows : 1, mg) * Math.min(f.variant === 'register' ? f.khRows : 1, g.kernelH) * g.kernelW;
+  const colChoices = [4, 8, 12, 16].filter((c) => c === 4 || c * perColumn <= 4 * FMA_BUDGET);
   const tn = f.variant === 'register'
     ? f.cols || pickCols(g.outW, 0, g.strideH === g.dilationH && f.khRows > 1 ? 1 : Math.min(f.khRows, g.kernelH),
-      g.strideW, (g.kernelW - 1) * g.dilationW + 1, Math.min(f.rows, mg) / 4)
+      g.strideW, (g.kernelW - 1) * g.dilationW + 1, Math.min(f.rows, mg) / 4, colChoices)
     : 0;
   if (f.variant !== 'register' || convFlops(g) < config.minFlops || !registerFits(g.kernelW, g.strideW, g.dilationW, tn) || rows === 0) {
     // (With no output rows the direct kernel's loops run zero times and write the zero gradient.)
