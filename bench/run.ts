@@ -132,8 +132,11 @@ async function bench(row: Omit<Row, 'webgrad' | 'tf' | 'webgradDefault' | 'choic
   }
   const r: Row = { ...row, webgrad: res[0]!.wall, tf: res[2]?.wall ?? null, webgradCpu: res[0]!.cpu, tfCpu: res[2]?.cpu ?? null };
   if (opts.tuned) {
+    const used = [...rt.tuner.used.values()];
     r.webgradDefault = res[1]?.wall ?? null;
-    r.choice = [...new Set(rt.tuner.used.values())].join(', ') || 'default';
+    r.choice = [...new Set(used.map((u) => u.choice))].join(', ') || 'default';
+    // The tuner kept the default everywhere in this case: both columns ran the same kernels.
+    if (used.every((u) => u.choice === u.fallback)) r.choice += ' (= default)';
   }
   rows.push(r);
   console.log(table([r], false).split('\n')[1]);

@@ -49,7 +49,7 @@ describe('Autotuner (fake timings)', () => {
     expect(t.tunes).toBe(1);
     await t.settle();
     expect(t.choose('fam', 'k1', cands, cands[0]!, (v) => (host.last = v))).toBe('b');
-    expect(host.ran.filter((x) => x === 'b').length).toBe(4); // one warm-up + 3 timed runs
+    expect(host.ran.filter((x) => x === 'b').length).toBe(4); // one warm-up + 3 timed runs (the default count)
     const host2 = fakeHost({ a: 10, b: 9.8 }) as ReturnType<typeof fakeHost> & { last: string };
     const t2 = new Autotuner(host2, 'on', null);
     t2.choose('fam', 'k', cands.slice(0, 2), cands[0]!, (v) => (host2.last = v));

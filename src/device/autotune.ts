@@ -100,8 +100,8 @@ export class Autotuner {
   private saving: Promise<void> = Promise.resolve();
   /** Tunes started (for tests and benchmarks). */
   tunes = 0;
-  /** Every tuned choice served since last cleared, "family|class" → candidate key (benchmarks show it). */
-  readonly used = new Map<string, string>();
+  /** Every tuned choice served since last cleared, "family|class" → chosen and default keys (benchmarks show it). */
+  readonly used = new Map<string, { choice: string; fallback: string }>();
 
   constructor(
     private readonly host: TimingHost,
@@ -140,14 +140,18 @@ export class Autotuner {
    * `fallback`. The first call for a class starts the tune: each candidate runs through
    * `bench` (which must dispatch it on scratch outputs) once untimed, then TRIALS times timed.
    */
-  choose<T>(family: string, shapeClass: string, candidates: readonly Candidate<T>[], fallback: Candidate<T>, bench: (value: T) => void): T {
+  choose<T>(
+    family: string, shapeClass: string, candidates: readonly Candidate<T>[], fallback: Candidate<T>, bench: (value: T) => void,
+    /** Timed runs per candidate (default 3; cheap problems afford more, which steadies the pick on a busy machine). */
+    trials = TRIALS,
+  ): T {
     if (this.mode === 'off' || !this.host.canTime || candidates.length < 2) return fallback.value;
     const id = `${family}|${shapeClass}`;
     const chosen = this.choices.get(id);
     if (chosen !== undefined) {
       const c = candidates.find((x) => x.key === chosen);
       if (c) {
-        this.used.set(id, c.key);
+        this.used.set(id, { choice: c.key, fallback: fallback.key });
         return c.value;
       }
       this.choices.delete(id); // a stale entry (the candidates changed): measure again
@@ -158,9 +162,9 @@ export class Autotuner {
     // interleaved A B C A B C…, so a burst of load from elsewhere hits every candidate alike;
     // each candidate's fastest run counts (noise only ever adds time).
     for (const c of candidates) void this.host.timed(() => bench(c.value)).catch(() => 0);
-    const trials: Promise<number>[][] = candidates.map(() => []);
-    for (let t = 0; t < TRIALS; t++) candidates.forEach((c, i) => trials[i]!.push(this.host.timed(() => bench(c.value))));
-    const runs = trials.map((t) => Promise.all(t));
+    const timings: Promise<number>[][] = candidates.map(() => []);
+    for (let t = 0; t < trials; t++) candidates.forEach((c, i) => timings[i]!.push(this.host.timed(() => bench(c.value))));
+    const runs = timings.map((t) => Promise.all(t));
     const done = Promise.all(runs).then(
       (times) => {
         const ms: Record<string, number> = {};

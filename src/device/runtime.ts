@@ -26,11 +26,12 @@ export interface Kernel {
 function reflectBindings(source: string): { binding: number; type: GPUBufferBindingType }[] | null {
   const re = /@group\((\d+)\)\s*@binding\((\d+)\)\s*var\s*(<[^>]*>)?\s*(\w+)/g;
   const out: { binding: number; type: GPUBufferBindingType }[] = [];
+  const code = source.replace(/\/\/[^\n]*/g, ''); // a name in a comment is no use
   let uniforms = 0;
-  for (let m = re.exec(source); m; m = re.exec(source)) {
+  for (let m = re.exec(code); m; m = re.exec(code)) {
     const [, group, binding, space = '', name = ''] = m;
     if (group !== '0') return null;
-    const uses = source.match(new RegExp(`\\b${name}\\b`, 'g'))?.length ?? 0;
+    const uses = code.match(new RegExp(`\\b${name}\\b`, 'g'))?.length ?? 0;
     if (uses < 2) continue;
     if (/uniform/.test(space)) {
       uniforms++;

@@ -51,7 +51,8 @@ function pick(rt: GpuRuntime, part: Part, g: Conv2dGeometry, run: (cfg: conv.Con
   const def = isSoftwareAdapter(rt.adapterInfo) ? conv.SOFTWARE_CONFIG : conv.GPU_CONFIG;
   if (rt.tuner.mode === 'off' || base !== def) return base;
   const cands: Candidate<PartConfig>[] = convCandidates(rt, part).map((c) => ({ key: keyOf(c), value: c }));
-  const chosen = rt.tuner.choose(`conv2d.${part}`, geometryClass(g), cands, cands[0]!, (c) => run({ ...base, [part]: c }).release());
+  const flops = g.batch * g.outChannels * g.outH * g.outW * (g.inChannels / g.groups) * g.kernelH * g.kernelW;
+  const chosen = rt.tuner.choose(`conv2d.${part}`, geometryClass(g), cands, cands[0]!, (c) => run({ ...base, [part]: c }).release(), flops < 1 << 26 ? 7 : 3);
   return chosen === base[part] ? base : { ...base, [part]: chosen };
 }
 

@@ -254,7 +254,7 @@ function runMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand
           } finally {
             rt.pool.release(scratch);
           }
-        });
+        }, 7);
     if (choice === 'vec4') return runVec4(buffers);
   }
   // Innermost dim a multiple of 4 and unit-strided in the output: 4 elements per thread, each

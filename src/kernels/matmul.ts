@@ -495,7 +495,7 @@ function tunedConfig(rt: GpuRuntime, a: View, b: View, sa: GpuStorage, sb: GpuSt
     } finally {
       scratch.release();
     }
-  });
+  }, p.batch * p.m * p.n * p.k < 1 << 27 ? 7 : 3);
 }
 
 /**
