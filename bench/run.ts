@@ -441,10 +441,11 @@ for (const [n, c] of SOFTMAX_SHAPES) {
     ['add xᵀ + y, xᵀ a transposed view (strided)', 12 * N, () => noGrad(() => xT.T.add(y).dispose()), tf ? () => T.tidy(() => void T.add(T.transpose(txT!), ty!)) : null],
   ];
   for (const [name, bytes, w, t] of ew) await bench({ family: 'elementwise', case: name, unit: 'GB/s', work: bytes }, w, t, { tuned: true });
-  // The strided path before issue #7: integer ÷ and % by uniform values (no TF.js side).
-  elementwiseTuning.exactDivision = true;
-  await bench({ family: 'elementwise', case: 'add xᵀ + y strided, exact integer division (the old kernel)', unit: 'GB/s', work: 12 * N }, () => noGrad(() => xT.T.add(y).dispose()), null);
-  elementwiseTuning.exactDivision = false;
+  // The non-contiguous forms before issue #7: one element per thread, integer ÷ and % by uniform values (no TF.js side).
+  elementwiseTuning.legacy = true;
+  await bench({ family: 'elementwise', case: 'add [4096,1024] + [1024], the pre-#7 strided kernel', unit: 'GB/s', work: 8 * N }, () => noGrad(() => x.add(row).dispose()), null);
+  await bench({ family: 'elementwise', case: 'add xᵀ + y, the pre-#7 strided kernel', unit: 'GB/s', work: 12 * N }, () => noGrad(() => xT.T.add(y).dispose()), null);
+  elementwiseTuning.legacy = false;
   for (const z of [x, y, xT, row]) z.dispose();
   for (const z of [tx, ty, txT, trow]) z?.dispose();
 }

@@ -18,6 +18,7 @@ import { coalesce, contiguousStrides, numel as sizeOf, type Shape } from '../sha
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
 import type { Candidate } from '../device/autotune.ts';
+import { isSoftwareAdapter } from './matmul.ts';
 import { GpuStorage } from './storage.ts';
 import { INF, INF_DECL, MAIN_ARGS, MAX_RANK, NAN, NAN_DECL, UniformWriter, WG, flatIndex, grid1d, isNanExpr, scalarBits, wgslType } from './wgsl.ts';
 
@@ -115,8 +116,12 @@ interface Target {
 
 const sourceCache = new Map<string, string>();
 
-/** Benchmark knob: `exactDivision` compiles the strided kernels with integer `/` and `%` (the slow form, for comparison). */
-export const elementwiseTuning = { exactDivision: false };
+/**
+ * Benchmark knob: `legacy` runs every non-contiguous map as before issue #7 — one element per
+ * thread, integer `/` and `%` by the shape — to compare with the 4×4-block, 4-inner-element and
+ * reciprocal-division forms.
+ */
+export const elementwiseTuning = { legacy: false, blockColFast: true };
 
 /** Largest element count for which the f32-reciprocal division is exact after one correction. */
 const FAST_DIV_LIMIT = 1 << 24;
@@ -131,11 +136,13 @@ interface StridedShape {
    * as vec4), false when broadcast along it (one scalar, splatted).
    */
   inner4?: boolean[];
+  /** With inner4: vec4s per thread along the innermost dim (its vec4 count is a multiple of this), so the index maths is paid once per group. */
+  group?: number;
 }
 
-function shaderSource(spec: MapSpec, vec4: boolean, strided: StridedShape = { rank: MAX_RANK, fastDiv: false }): string {
+function shaderSource(spec: MapSpec, vec4: boolean, strided: StridedShape = { rank: MAX_RANK, fastDiv: false }, perThread = 1): string {
   const inner4 = vec4 ? undefined : strided.inner4;
-  const key = `${spec.name}|${spec.dtype}|${spec.outDtype}|${spec.operands.join(',')}|${vec4}|${vec4 ? '' : `${strided.rank}|${strided.fastDiv}|${inner4?.map(Number).join('') ?? '-'}`}`;
+  const key = `${spec.name}|${spec.dtype}|${spec.outDtype}|${spec.operands.join(',')}|${vec4}|${vec4 ? perThread : `${strided.rank}|${strided.fastDiv}|${inner4?.map(Number).join('') ?? '-'}|${strided.group ?? 1}`}`;
   const hit = sourceCache.get(key);
   if (hit) return hit;
   const c = wgslType(spec.dtype);
@@ -167,7 +174,11 @@ function shaderSource(spec: MapSpec, vec4: boolean, strided: StridedShape = { ra
   let src: string;
   if (vec4) {
     // offs are in vec4 units; numel is the number of vec4s.
-    src = `// ${spec.name} (vec4): thread i maps elements 4i..4i+3 of contiguous operands.
+    // perThread > 1: thread t maps vec4s t·perThread … (one lane's work per loop trip; fewer
+    // invocations amortise llvmpipe's per-invocation cost, ~1.3× on a 4M add).
+    const body = `${loads.join('\n  ')}
+  out[i + p.offs[0]] = ${value};`;
+    src = `// ${spec.name} (vec4${perThread > 1 ? ` × ${perThread}` : ''}): thread t maps vec4s ${perThread > 1 ? `${perThread}t … ${perThread}t+${perThread - 1}` : 't'} (elements 4i..4i+3 each) of contiguous operands.
 ${NAN_DECL}
 ${INF_DECL}
 ${helpers}
@@ -176,10 +187,14 @@ ${decls.join('\n')}
 @group(0) @binding(${binding}) var<uniform> p: Params;
 @compute @workgroup_size(${WG})
 fn main(${MAIN_ARGS}) {
-  ${flatIndex()}
+  ${perThread > 1 ? `${flatIndex().replace('let i', 'let t')}
+  for (var j = 0u; j < ${perThread}u; j++) {
+  let i = t * ${perThread}u + j;
   if (i >= p.numel) { return; }
-  ${loads.join('\n  ')}
-  out[i + p.offs[0]] = ${value};
+  ${body}
+  }` : `${flatIndex()}
+  if (i >= p.numel) { return; }
+  ${body}`}
 }`;
   } else {
     // Unrolled over the compiled rank, innermost dim first; dim 0 needs no division (rem < shape[0]).
@@ -199,6 +214,10 @@ fn main(${MAIN_ARGS}) {
       } else steps.push(`{ let n = p.shape${at(0, d)}; let c${d} = rem % n; rem = rem / n; ${dots} }`);
     }
     const offInits = spec.operands.map((d, k) => (d === null ? '' : `var o${k} = p.offs[${k + 1}];`)).join(' ');
+    // Thread i takes `group` consecutive vec4s of one row (inner4 only): the first's coordinates, then +1 along the row.
+    const group = inner4 ? strided.group ?? 1 : 1;
+    let vc = 0;
+    const viewOf = spec.operands.map((d) => (d === null ? -1 : vc++));
     src = `// ${spec.name} (strided, rank ${strided.rank}${strided.fastDiv ? ', reciprocal division' : ''}${inner4 ? ', 4 inner elements per thread' : ''}): thread i computes output
 // element i (row-major over shape${inner4 ? ', whose innermost dim counts vec4s' : ''}); its coordinates, dotted with each operand's strides, give
 // where to read and write. c = rem mod n comes from q = ⌊rem · (1/n)⌋ in f32 (exact to ±1 below
@@ -214,14 +233,112 @@ ${decls.join('\n')}
 fn main(${MAIN_ARGS}) {
   ${flatIndex()}
   if (i >= p.numel) { return; }
-  var rem = i; var oo = p.offs[0]; ${offInits}
+  var rem = i${group > 1 ? ` * ${group}u` : ''}; var oo = p.offs[0]; ${offInits}
   ${steps.join('\n  ')}
+  ${group > 1 ? `for (var j = 0u; j < ${group}u; j++) {
   ${loads.join('\n  ')}
   out[oo] = ${value};
+  oo += 1u; ${spec.operands.map((d, k) => (d !== null && inner4![viewOf[k]!] ? `o${k} += 1u;` : '')).join(' ')}
+  }` : `${loads.join('\n  ')}
+  out[oo] = ${value};`}
 }`;
   }
   sourceCache.set(key, src);
   return src;
+}
+
+/**
+ * WGSL of the 4×4-block form for 2-D maps with transposed operands (a row-major output, each view
+ * either row-major or column-major, all 4-aligned): thread t owns the 4×4 block at block row
+ * t / cb, block column t % cb. A row-major view gives 4 vec4 rows; a column-major one 4 vec4
+ * columns, transposed in registers. Every load and store is a vec4, where the strided form reads
+ * a column-major view one scalar per lane at a stride (TF.js uses a workgroup-memory tile; on
+ * llvmpipe registers do better, bench/run.ts "transposed view").
+ */
+function blockSource(spec: MapSpec, modes: ('row' | 'col')[], colFast = elementwiseTuning.blockColFast): string {
+  const key = `${spec.name}|${spec.dtype}|${spec.outDtype}|${spec.operands.join(',')}|block|${modes.join(',')}|${colFast}`;
+  const hit = sourceCache.get(key);
+  if (hit) return hit;
+  const c = wgslType(spec.dtype);
+  const cv = `vec4<${c}>`;
+  const ov = `vec4<${wgslType(spec.outDtype)}>`;
+  const decls: string[] = [`@group(0) @binding(0) var<storage, read_write> out: array<${ov}>;`];
+  const loads: string[] = [];
+  const argsOf: string[][] = [[], [], [], []];
+  let binding = 1;
+  let view = 0;
+  spec.operands.forEach((d, k) => {
+    if (d === null) {
+      for (let i = 0; i < 4; i++) argsOf[i]!.push(`${cv}(bitcast<${c}>(p.scalars[${k}]))`);
+      return;
+    }
+    const mode = modes[view++]!;
+    decls.push(`@group(0) @binding(${binding++}) var<storage, read> in${k}: array<vec4<${wgslType(d)}>>;`);
+    for (let j = 0; j < 4; j++) loads.push(`let v${k}_${j} = ${cv}(in${k}[p.offs[${k + 1}] + (${mode === 'row' ? 'r0' : 'c0'} + ${j}u) * p.st[${k + 1}] + ${mode === 'row' ? 'bc' : 'br'}]);`);
+    for (let i = 0; i < 4; i++) argsOf[i]!.push(mode === 'row' ? `v${k}_${i}` : `${cv}(v${k}_0[${i}], v${k}_1[${i}], v${k}_2[${i}], v${k}_3[${i}])`);
+  });
+  const stores = [0, 1, 2, 3].map((i) => `out[p.offs[0] + (r0 + ${i}u) * p.st[0] + bc] = ${ov}(${spec.expr(argsOf[i]!, cv)});`);
+  const src = `// ${spec.name} (4×4 blocks, operands ${modes.join('/')}): thread t computes out rows r0..r0+3, vec4 column bc,
+// with br = t / cb, bc = t % cb, r0 = 4·br, c0 = 4·bc (offsets and strides in vec4 units).
+${NAN_DECL}
+${INF_DECL}
+${spec.helpers ? spec.helpers(cv) : ''}
+struct Params { numel: u32, cb: u32, rb: u32, _b: u32, offs: vec4<u32>, st: vec4<u32>, scalars: vec4<u32> };
+${decls.join('\n')}
+@group(0) @binding(${binding}) var<uniform> p: Params;
+@compute @workgroup_size(${WG})
+fn main(${MAIN_ARGS}) {
+  ${flatIndex()}
+  if (i >= p.numel) { return; }
+  ${colFast ? 'let br = i / p.cb; let bc = i - br * p.cb;' : 'let bc = i / p.rb; let br = i - bc * p.rb;'}
+  let r0 = br * 4u;
+  let c0 = bc * 4u;
+  ${loads.join('\n  ')}
+  ${stores.join('\n  ')}
+}`;
+  sourceCache.set(key, src);
+  return src;
+}
+
+/**
+ * The 4×4-block form when it applies: a 2-D (after coalescing) map whose output is row-major,
+ * with at least one column-major view and every view row- or column-major, all 4-aligned.
+ * Returns false to fall through to the strided forms.
+ */
+function tryBlock(rt: GpuRuntime, spec: MapSpec, co: { shape: number[]; strides: number[][] }, offsets: number[], scalars: number[], operands: Operand[], buffers: PooledBuffer[]): boolean {
+  if (co.shape.length !== 2) return false;
+  const [R, C] = co.shape as [number, number];
+  const al = (...xs: number[]): boolean => xs.every((x) => x % 4 === 0);
+  const [o0, o1] = co.strides[0]!;
+  if (R % 4 !== 0 || C % 4 !== 0 || o1 !== 1 || !al(o0!, offsets[0]!)) return false;
+  const modes: ('row' | 'col')[] = [];
+  const st = [o0! / 4, 0, 0, 0];
+  const offs = [offsets[0]! / 4, 0, 0, 0];
+  let view = 0;
+  for (let k = 0; k < operands.length; k++) {
+    if (typeof operands[k] === 'number') continue;
+    const [a, b] = co.strides[++view]!;
+    const off = offsets[k + 1]!;
+    if (b === 1 && al(a!, off)) {
+      modes.push('row');
+      st[k + 1] = a! / 4;
+    } else if (a === 1 && al(b!, off)) {
+      modes.push('col');
+      st[k + 1] = b! / 4;
+    } else return false;
+    offs[k + 1] = off / 4;
+  }
+  if (!modes.includes('col')) return false;
+  const blocks = (R / 4) * (C / 4);
+  const u = new UniformWriter(4);
+  u.u32[0] = blocks;
+  u.u32[1] = C / 4;
+  u.u32[2] = R / 4;
+  u.list(1, offs);
+  u.list(2, st);
+  u.list(3, scalars);
+  rt.dispatch(rt.kernel(`${spec.name}_block4`, blockSource(spec, modes, elementwiseTuning.blockColFast)), buffers, u.u32, grid1d(blocks));
+  return true;
 }
 
 /** Runs a map kernel writing into `target` over `shape`. */
@@ -235,34 +352,37 @@ function runMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand
   const buffers = [target.buffer, ...views.map((v) => (v.storage as GpuStorage).buffer)];
   const vec4 =
     n % 4 === 0 && co.shape.length <= 1 && co.strides.every((s) => s.length === 0 || s[0] === 1) && offsets.every((o) => o % 4 === 0);
-  const runVec4 = (bufs: PooledBuffer[]): void => {
+  const runVec4 = (bufs: PooledBuffer[], perThread: number): void => {
     const u = new UniformWriter(3);
     u.u32[0] = n / 4;
     u.list(1, offsets.map((o) => o / 4));
     u.list(2, scalars);
-    rt.dispatch(rt.kernel(`${spec.name}_vec4`, shaderSource(spec, true)), bufs, u.u32, grid1d(n / 4));
+    rt.dispatch(rt.kernel(`${spec.name}_vec4${perThread > 1 ? `x${perThread}` : ''}`, shaderSource(spec, true, undefined, perThread)), bufs, u.u32, grid1d(Math.ceil(n / 4 / perThread)));
   };
   if (vec4) {
-    // vec4 or scalar for contiguous operands: the tuner's pick per arity and size bucket (vec4 when off).
+    // vec4 (one or four per thread) or scalar for contiguous operands: the tuner's pick per arity
+    // and size bucket, or the adapter's default (four vec4s per thread on CPU adapters).
+    const fallback = isSoftwareAdapter(rt.adapterInfo) && n >= 4096 ? VEC_CANDIDATES[1]! : VEC_CANDIDATES[0]!;
     const choice = rt.tuner.mode === 'off'
-      ? 'vec4'
-      : rt.tuner.choose('elementwise', `${spec.operands.length}|${spec.dtype}|n${Math.ceil(Math.log2(n))}`, VEC_CANDIDATES, VEC_CANDIDATES[0]!, (c) => {
+      ? fallback.value
+      : rt.tuner.choose('elementwise', `${spec.operands.length}|${spec.dtype}|n${Math.ceil(Math.log2(n))}`, VEC_CANDIDATES, fallback, (c) => {
           const scratch = rt.pool.acquire(target.buffer.size);
           try {
-            if (c === 'vec4') runVec4([scratch, ...buffers.slice(1)]);
-            else runStrided(rt, spec, co, offsets, scalars, operands, [scratch, ...buffers.slice(1)], n);
+            if (c === 'scalar') runStrided(rt, spec, co, offsets, scalars, operands, [scratch, ...buffers.slice(1)], n);
+            else runVec4([scratch, ...buffers.slice(1)], c === 'vec4x4' ? 4 : 1);
           } finally {
             rt.pool.release(scratch);
           }
         }, 7);
-    if (choice === 'vec4') return runVec4(buffers);
+    if (choice !== 'scalar') return runVec4(buffers, choice === 'vec4x4' ? 4 : 1);
   }
+  if (!elementwiseTuning.legacy && tryBlock(rt, spec, co, offsets, scalars, operands, buffers)) return;
   // Innermost dim a multiple of 4 and unit-strided in the output: 4 elements per thread, each
   // view read as vec4 (unit stride there, 4-aligned elsewhere) or as one splatted scalar (stride 0).
   const r = co.shape.length;
   const inner = r > 0 ? co.shape[r - 1]! : 0;
   const al = (xs: number[]): boolean => xs.every((x) => x % 4 === 0);
-  if (r >= 2 && inner % 4 === 0 && co.strides[0]![r - 1] === 1 && al(co.strides[0]!.slice(0, -1)) && target.offset % 4 === 0) {
+  if (!elementwiseTuning.legacy && r >= 2 && inner % 4 === 0 && co.strides[0]![r - 1] === 1 && al(co.strides[0]!.slice(0, -1)) && target.offset % 4 === 0) {
     const flags = views.map((v, k) => {
       const st = co.strides[k + 1]!;
       if (st[r - 1] === 0) return false;
@@ -281,9 +401,10 @@ function runMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand
   runStrided(rt, spec, co, offsets, scalars, operands, buffers, n);
 }
 
-/** The vec4 and scalar forms of a contiguous map, as autotune candidates. */
-const VEC_CANDIDATES: Candidate<'vec4' | 'scalar'>[] = [
+/** The vec4 (one or four per thread) and scalar forms of a contiguous map, as autotune candidates. */
+const VEC_CANDIDATES: Candidate<'vec4' | 'vec4x4' | 'scalar'>[] = [
   { key: 'vec4', value: 'vec4' },
+  { key: 'vec4x4', value: 'vec4x4' },
   { key: 'scalar', value: 'scalar' },
 ];
 
@@ -310,8 +431,11 @@ function runStrided(
     if (s) u.list(2 + rankSlots + k * rankSlots, s);
   }
   u.list(2 + rankSlots + 4 * rankSlots, scalars);
-  const shape: StridedShape = { rank: co.shape.length, fastDiv: n < FAST_DIV_LIMIT && !elementwiseTuning.exactDivision, inner4 };
-  rt.dispatch(rt.kernel(`${spec.name}_r${shape.rank}${inner4 ? '_inner4' : ''}`, shaderSource(spec, false, shape)), buffers, u.u32, grid1d(n));
+  // Four vec4s per thread along the row when the row allows it (the index maths then costs a quarter).
+  const group = inner4 && co.shape[co.shape.length - 1]! % 4 === 0 ? 4 : 1;
+  const shape: StridedShape = { rank: co.shape.length, fastDiv: n < FAST_DIV_LIMIT && !elementwiseTuning.legacy, inner4, group };
+  u.u32[0] = n / group;
+  rt.dispatch(rt.kernel(`${spec.name}_r${shape.rank}${inner4 ? `_inner4${group > 1 ? `x${group}` : ''}` : ''}`, shaderSource(spec, false, shape)), buffers, u.u32, grid1d(n / group));
 }
 
 function dtypeOf(x: Operand): DType | null {

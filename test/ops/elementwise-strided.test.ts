@@ -17,6 +17,10 @@ describe('strided elementwise', () => {
     await gradcheck((a, b) => a.mul(b), [input([3, 12]), input([3, 1], { seed: 2 })], TOL);
     await gradcheck((a, b) => a.sub(b), [input([2, 3, 16]), input([3, 16], { seed: 2 })], TOL);
     await gradcheck((a, b) => a.div(b), [input([4, 4]), input([4, 1], { seed: 2, lo: 1, hi: 2 })], TOL);
+    // Rows of 16 and 48: four vec4s per thread along the row.
+    await gradcheck((a, b) => a.add(b), [input([5, 16]), input([16], { seed: 2 })], TOL);
+    await gradcheck((a, b, c) => where(a.gt(0), b, c), [input([3, 48]), input([3, 1], { seed: 2 }), input([48], { seed: 3 })], TOL);
+    await gradcheck((a, b) => a.slice(1, 0, 32).mul(b), [input([6, 36]), input([6, 32], { seed: 2 })], TOL);
   });
 
   it('aligned and misaligned slices, permutes and transposes', async () => {
@@ -28,11 +32,30 @@ describe('strided elementwise', () => {
     await gradcheck((a) => a.expand([3, 4, 8]).exp(), [input([4, 1])], TOL);
   });
 
+  it('transposed operands in 4×4 blocks (row- and column-major views, scalars, offsets)', async () => {
+    await gradcheck((a, b) => a.T.add(b), [input([12, 8]), input([8, 12], { seed: 2 })], TOL);
+    await gradcheck((a) => a.T.contiguous(), [input([16, 20])], TOL);
+    await gradcheck((a, b, c) => where(a.T.gt(0), b.T.mul(2), c), [input([8, 4]), input([8, 4], { seed: 2 }), input([4, 8], { seed: 3 })], TOL);
+    await gradcheck((a, b) => a.narrow(0, 4, 8).T.sub(b.narrow(1, 4, 8)), [input([16, 4]), input([4, 16], { seed: 2 })], TOL);
+    await gradcheck((a) => a.mT.contiguous(), [input([2, 4, 8])], TOL); // rank 3: strided form
+    const x = tensor(Int32Array.from({ length: 32 }, (_, i) => i), { shape: [4, 8], dtype: 'int32' });
+    const t = x.T.add(1);
+    expect(await t.toArray()).toEqual(Array.from({ length: 8 }, (_, c) => Array.from({ length: 4 }, (_, r) => r * 8 + c + 1)));
+    x.dispose();
+    t.dispose();
+  });
+
   it('ranks 1 to 6 and odd sizes', async () => {
     for (const shape of [[17], [3, 17], [2, 3, 5], [2, 1, 3, 4, 5], [2, 2, 2, 2, 3, 5]]) {
       const perm = shape.map((_, i) => shape.length - 1 - i);
       await gradcheck((a) => a.permute(...perm).sin(), [input(shape)], TOL);
     }
+  });
+
+  it('contiguous maps of 4096 elements and more (four vec4s per thread on CPU adapters), tails and offsets', async () => {
+    await gradcheck((a, b) => a.mul(b), [input([4100]), input([4100], { seed: 2 })], { ...TOL, fast: true });
+    await gradcheck((a) => a.exp(), [input([3, 2732])], { ...TOL, fast: true }); // 2049 vec4s
+    await gradcheck((a, b) => a.narrow(0, 4, 8192).add(b), [input([8200]), input([8192], { seed: 2 })], { ...TOL, fast: true });
   });
 
   it('int32, bool and where with three strided operands', async () => {
