@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Autotuner, adapterHash, envAutotuneMode, type TimingHost } from '../src/device/autotune.ts';
+import { Autotuner, adapterHash, beats, envAutotuneMode, type TimingHost } from '../src/device/autotune.ts';
 import { F, memory, noGrad, scope } from '../src/index.ts';
 import { gpuRuntime } from '../src/tensor/backends.ts';
 import { matmulCandidates } from '../src/kernels/matmul.ts';
@@ -58,6 +58,16 @@ describe('Autotuner (fake timings)', () => {
     expect(t2.report()[0]).toMatchObject({ family: 'fam', shapeClass: 'k', choice: 'a', fallback: 'a', ms: { a: 10, b: 9.8 } });
   });
 
+  it('a variant replaces another only when faster in its best run, its median and most rounds', () => {
+    expect(beats([1, 1.1, 1.05], [2, 2.1, 2.2])).toBe(true);
+    // Tie within the margin: keep the other.
+    expect(beats([0.97, 1, 1], [1, 1, 1])).toBe(false);
+    // One burst slowed two of b's three rounds, but a lost on its median: not a win.
+    expect(beats([1.0, 1.6, 1.6], [1.3, 1.3, 1.3])).toBe(false);
+    // Fastest run and median lower, yet b won two of three rounds.
+    expect(beats([0.5, 0.9, 3], [1, 0.8, 2.5])).toBe(false);
+  });
+
   it("'off' always serves the default; no timestamps, no tuning", () => {
     const host = fakeHost({ a: 10, b: 1 }) as ReturnType<typeof fakeHost> & { last: string };
     const t = new Autotuner(host, 'off', null);
@@ -77,7 +87,7 @@ describe('Autotuner (fake timings)', () => {
     t.choose('fam', 'k', cands, cands[0]!, (v) => (host.last = v));
     await t.settle();
     const saved = JSON.parse(readFileSync(t.file!, 'utf8'));
-    expect(saved).toMatchObject({ version: 1, adapter: 'fake adapter', choices: { 'fam|k': 'c' } });
+    expect(saved).toMatchObject({ version: 2, adapter: 'fake adapter', choices: { 'fam|k': 'c' } });
     const again = new Autotuner(fakeHost({}), 'on', dir);
     await again.load();
     expect(again.choose('fam', 'k', cands, cands[0]!, () => {})).toBe('c');

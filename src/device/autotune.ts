@@ -62,11 +62,25 @@ export function adapterHash(s: string): string {
 }
 
 /** Bumped when kernels change enough that cached choices should be measured again. */
-const FILE_VERSION = 1;
+const FILE_VERSION = 2;
 /** Timed runs per candidate (after one untimed warm-up that pays the first-dispatch JIT). */
 const TRIALS = 3;
 /** A candidate replaces the default only when this much faster (noise guard: ties keep the default). */
 const MARGIN = 0.95;
+
+/**
+ * True when timings `a` beat `b` (trial t of each ran in the same interleaved round): a's fastest
+ * run is MARGIN faster than b's, its median is lower too, and it won most rounds. The fastest run
+ * alone let one burst of load on a shared CPU adapter, landing on b's runs, crown a slower
+ * variant (a conv2d tune picked a variant 25 % slower than the default, bench/run.ts).
+ */
+export function beats(a: readonly number[], b: readonly number[]): boolean {
+  const med = (xs: readonly number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+  const rounds = Math.min(a.length, b.length);
+  let won = 0;
+  for (let t = 0; t < rounds; t++) if (a[t]! < b[t]!) won++;
+  return Math.min(...a) < Math.min(...b) * MARGIN && med(a) < med(b) && won * 2 > rounds;
+}
 
 interface FileShape {
   version: number;
@@ -151,7 +165,8 @@ export class Autotuner {
     if (chosen !== undefined) {
       const c = candidates.find((x) => x.key === chosen);
       if (c) {
-        this.used.set(id, { choice: c.key, fallback: fallback.key });
+        const u = this.used.get(id);
+        if (u?.choice !== c.key || u.fallback !== fallback.key) this.used.set(id, { choice: c.key, fallback: fallback.key });
         return c.value;
       }
       this.choices.delete(id); // a stale entry (the candidates changed): measure again
@@ -172,8 +187,8 @@ export class Autotuner {
         candidates.forEach((c, i) => (ms[c.key] = best[i]!));
         const fb = candidates.findIndex((c) => c.key === fallback.key);
         let win = fb >= 0 ? fb : 0;
-        best.forEach((t, i) => {
-          if (t < best[win]! * (i === win ? 1 : MARGIN)) win = i;
+        best.forEach((_, i) => {
+          if (i !== win && beats(times[i]!, times[win]!)) win = i;
         });
         this.choices.set(id, candidates[win]!.key);
         this.records.set(id, { family, shapeClass, choice: candidates[win]!.key, fallback: fallback.key, ms });

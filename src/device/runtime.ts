@@ -85,6 +85,8 @@ export class GpuRuntime {
   private queryUsed = 0;
   private timings: { slot: number; resolve: (ms: number) => void; reject: (e: Error) => void }[] = [];
   private timing = false;
+  private readonly maxWorkgroups: number;
+  private readonly timestamps: boolean;
 
   constructor(
     readonly device: GPUDevice,
@@ -94,6 +96,9 @@ export class GpuRuntime {
     /** Autotuning mode; WEBGRAD_AUTOTUNE decides when not given. */
     autotune?: AutotuneMode,
   ) {
+    // Read once: each access of device.limits / device.features crosses into Dawn (µs per dispatch).
+    this.maxWorkgroups = device.limits.maxComputeWorkgroupsPerDimension;
+    this.timestamps = device.features.has('timestamp-query');
     this.tuner = new Autotuner(this, autotune);
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.stagingPool = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 64 << 20);
@@ -155,7 +160,7 @@ export class GpuRuntime {
     this.check();
     const [x, y = 1, z = 1] = grid;
     if (x === 0 || y === 0 || z === 0) return;
-    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    const max = this.maxWorkgroups;
     if (x > max || y > max || z > max) throw new DeviceError(`webgrad: kernel '${k.name}' asked for ${x}×${y}×${z} workgroups (limit ${max} per dim)`);
     if (uniforms && this.arenaUsed + uniforms.byteLength > ARENA_BYTES) this.flush();
     let off = 0;
@@ -200,7 +205,7 @@ export class GpuRuntime {
 
   /** True when the device can time passes (the 'timestamp-query' feature). */
   get canTime(): boolean {
-    return this.device.features.has('timestamp-query');
+    return this.timestamps;
   }
 
   /**

@@ -43,24 +43,31 @@ export const INF = 'bitcast<f32>(INF_BITS)';
  */
 export class UniformWriter {
   readonly u32: Uint32Array;
-  readonly f32: Float32Array;
-  readonly i32: Int32Array;
+  private _f32: Float32Array | null = null;
+  private _i32: Int32Array | null = null;
   constructor(vec4s: number) {
     this.u32 = new Uint32Array(vec4s * 4);
-    this.f32 = new Float32Array(this.u32.buffer);
-    this.i32 = new Int32Array(this.u32.buffer);
+  }
+  // Float and signed views made on first use: typed-array views cost as much as a small dispatch's other JS work.
+  get f32(): Float32Array {
+    return (this._f32 ??= new Float32Array(this.u32.buffer));
+  }
+  get i32(): Int32Array {
+    return (this._i32 ??= new Int32Array(this.u32.buffer));
   }
   /** Writes `n`-wide list at vec4 slot `slot` (spilling into following slots). */
   list(slot: number, values: readonly number[]): void {
-    values.forEach((v, k) => (this.u32[slot * 4 + k] = v));
+    for (let k = 0; k < values.length; k++) this.u32[slot * 4 + k] = values[k]!;
   }
 }
 
 /** Bits of a JS number as the uniform word a kernel bitcasts to its compute type. */
+const bitsF32 = new Float32Array(1);
+const bitsU32 = new Uint32Array(bitsF32.buffer);
 export function scalarBits(value: number, d: DType): number {
   if (d === 'float32') {
-    const f = new Float32Array([value]);
-    return new Uint32Array(f.buffer)[0]!;
+    bitsF32[0] = value;
+    return bitsU32[0]!;
   }
   return (value | 0) >>> 0;
 }

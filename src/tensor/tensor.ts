@@ -40,8 +40,8 @@ export function liveTensorCount(): number {
 
 const leakWarnings = typeof process !== 'undefined' && process.env?.WEBGRAD_WARN_LEAKS === '1';
 /** Safety net only: frees storages of tensors garbage-collected without dispose(). */
-const finalizer = new FinalizationRegistry<{ storage: Storage; node: Node | null; shape: string }>((held) => {
-  if (leakWarnings) console.warn(`webgrad: a tensor of shape ${held.shape} was garbage-collected without dispose()`);
+const finalizer = new FinalizationRegistry<{ storage: Storage; node: Node | null; shape: readonly number[] }>((held) => {
+  if (leakWarnings) console.warn(`webgrad: a tensor of shape ${fmtShape(held.shape)} was garbage-collected without dispose()`);
   liveTensors--;
   held.storage.release();
   held.node?.unref();
@@ -83,7 +83,7 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.strides = Object.freeze([...strides]);
     this.offset = offset;
-    finalizer.register(this, { storage, node: null, shape: fmtShape(shape) }, this.token);
+    finalizer.register(this, { storage, node: null, shape: this.shape }, this.token);
     liveTensors++;
     if (opts.track !== false) track(this);
   }
@@ -180,7 +180,7 @@ export class Tensor {
     this._requiresGrad = true;
     node.ref();
     finalizer.unregister(this.token);
-    finalizer.register(this, { storage: this.storage, node, shape: fmtShape(this.shape) }, this.token);
+    finalizer.register(this, { storage: this.storage, node, shape: this.shape }, this.token);
   }
 
   /** @internal The node a gradient for this tensor flows into. */
