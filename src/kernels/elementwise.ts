@@ -140,6 +140,25 @@ interface StridedShape {
   group?: number;
 }
 
+/**
+ * The frame every map shader shares: `doc`, the NaN/Inf constants and `helpers`, the Params
+ * struct (`params`: its fields), the storage bindings `decls` and the uniforms after them, and
+ * main() around `body`.
+ */
+function mapShader(doc: string, helpers: string, params: string, decls: readonly string[], body: string): string {
+  return `${doc}
+${NAN_DECL}
+${INF_DECL}
+${helpers}
+struct Params { ${params} };
+${decls.join('\n')}
+@group(0) @binding(${decls.length}) var<uniform> p: Params;
+@compute @workgroup_size(${WG})
+fn main(${MAIN_ARGS}) {
+  ${body}
+}`;
+}
+
 function shaderSource(spec: MapSpec, vec4: boolean, strided: StridedShape = { rank: MAX_RANK, fastDiv: false }, perThread = 1): string {
   const inner4 = vec4 ? undefined : strided.inner4;
   const key = `${spec.name}|${spec.dtype}|${spec.outDtype}|${spec.operands.join(',')}|${vec4}|${vec4 ? perThread : `${strided.rank}|${strided.fastDiv}|${inner4?.map(Number).join('') ?? '-'}|${strided.group ?? 1}`}`;
@@ -154,7 +173,6 @@ function shaderSource(spec: MapSpec, vec4: boolean, strided: StridedShape = { ra
   const decls: string[] = [`@group(0) @binding(0) var<storage, read_write> out: array<${ov}>;`];
   const loads: string[] = [];
   const args: string[] = [];
-  let binding = 1;
   spec.operands.forEach((d, k) => {
     if (d === null) {
       args.push(`${cv}(bitcast<${c}>(p.scalars[${k}]))`);
@@ -162,7 +180,7 @@ function shaderSource(spec: MapSpec, vec4: boolean, strided: StridedShape = { ra
     }
     const vecLoad = vec4 || (inner4?.[view++] ?? false);
     const t = vecLoad ? `vec4<${wgslType(d)}>` : wgslType(d);
-    decls.push(`@group(0) @binding(${binding++}) var<storage, read> in${k}: array<${t}>;`);
+    decls.push(`@group(0) @binding(${decls.length}) var<storage, read> in${k}: array<${t}>;`);
     const at = `in${k}[${vec4 ? `i + p.offs[${k + 1}]` : `o${k}`}]`;
     // A splatted scalar converts first (WGSL has no vec4<f32>(i32)).
     loads.push(`let x${k} = ${cv}(${lanes4 && !vecLoad ? `${c}(${at})` : at});`);
@@ -178,24 +196,22 @@ function shaderSource(spec: MapSpec, vec4: boolean, strided: StridedShape = { ra
     // invocations amortise llvmpipe's per-invocation cost, ~1.3× on a 4M add).
     const body = `${loads.join('\n  ')}
   out[i + p.offs[0]] = ${value};`;
-    src = `// ${spec.name} (vec4${perThread > 1 ? ` × ${perThread}` : ''}): thread t maps vec4s ${perThread > 1 ? `${perThread}t … ${perThread}t+${perThread - 1}` : 't'} (elements 4i..4i+3 each) of contiguous operands.
-${NAN_DECL}
-${INF_DECL}
-${helpers}
-struct Params { numel: u32, _a: u32, _b: u32, _c: u32, offs: vec4<u32>, scalars: vec4<u32> };
-${decls.join('\n')}
-@group(0) @binding(${binding}) var<uniform> p: Params;
-@compute @workgroup_size(${WG})
-fn main(${MAIN_ARGS}) {
-  ${perThread > 1 ? `${flatIndex().replace('let i', 'let t')}
+    src = mapShader(
+      `// ${spec.name} (vec4${perThread > 1 ? ` × ${perThread}` : ''}): thread t maps vec4s ${perThread > 1 ? `${perThread}t … ${perThread}t+${perThread - 1}` : 't'} (elements 4i..4i+3 each) of contiguous operands.`,
+      helpers,
+      'numel: u32, _a: u32, _b: u32, _c: u32, offs: vec4<u32>, scalars: vec4<u32>',
+      decls,
+      perThread > 1
+        ? `${flatIndex().replace('let i', 'let t')}
   for (var j = 0u; j < ${perThread}u; j++) {
   let i = t * ${perThread}u + j;
   if (i >= p.numel) { return; }
   ${body}
-  }` : `${flatIndex()}
+  }`
+        : `${flatIndex()}
   if (i >= p.numel) { return; }
-  ${body}`}
-}`;
+  ${body}`,
+    );
   } else {
     // Unrolled over the compiled rank, innermost dim first; dim 0 needs no division (rem < shape[0]).
     const at = (slot: number, d: number): string => `[${slot + (d >> 2)}][${d & 3}]`;
@@ -218,20 +234,16 @@ fn main(${MAIN_ARGS}) {
     const group = inner4 ? strided.group ?? 1 : 1;
     let vc = 0;
     const viewOf = spec.operands.map((d) => (d === null ? -1 : vc++));
-    src = `// ${spec.name} (strided, rank ${strided.rank}${strided.fastDiv ? ', reciprocal division' : ''}${inner4 ? ', 4 inner elements per thread' : ''}): thread i computes output
+    src = mapShader(
+      `// ${spec.name} (strided, rank ${strided.rank}${strided.fastDiv ? ', reciprocal division' : ''}${inner4 ? ', 4 inner elements per thread' : ''}): thread i computes output
 // element i (row-major over shape${inner4 ? ', whose innermost dim counts vec4s' : ''}); its coordinates, dotted with each operand's strides, give
 // where to read and write. c = rem mod n comes from q = ⌊rem · (1/n)⌋ in f32 (exact to ±1 below
-// 2^24) and one correction step.
-${NAN_DECL}
-${INF_DECL}
-${helpers}
-struct Params { numel: u32, rank: u32, _a: u32, _b: u32, shape: array<vec4<u32>, ${rankSlots}>, offs: vec4<u32>,
-  strides: array<vec4<u32>, ${rankSlots * 4}>, scalars: vec4<u32>, rcp: array<vec4<f32>, ${rankSlots}> };
-${decls.join('\n')}
-@group(0) @binding(${binding}) var<uniform> p: Params;
-@compute @workgroup_size(${WG})
-fn main(${MAIN_ARGS}) {
-  ${flatIndex()}
+// 2^24) and one correction step.`,
+      helpers,
+      `numel: u32, rank: u32, _a: u32, _b: u32, shape: array<vec4<u32>, ${rankSlots}>, offs: vec4<u32>,
+  strides: array<vec4<u32>, ${rankSlots * 4}>, scalars: vec4<u32>, rcp: array<vec4<f32>, ${rankSlots}>`,
+      decls,
+      `${flatIndex()}
   if (i >= p.numel) { return; }
   var rem = i${group > 1 ? ` * ${group}u` : ''}; var oo = p.offs[0]; ${offInits}
   ${steps.join('\n  ')}
@@ -240,8 +252,8 @@ fn main(${MAIN_ARGS}) {
   out[oo] = ${value};
   oo += 1u; ${spec.operands.map((d, k) => (d !== null && inner4![viewOf[k]!] ? `o${k} += 1u;` : '')).join(' ')}
   }` : `${loads.join('\n  ')}
-  out[oo] = ${value};`}
-}`;
+  out[oo] = ${value};`}`,
+    );
   }
   sourceCache.set(key, src);
   return src;
@@ -265,7 +277,6 @@ function blockSource(spec: MapSpec, modes: ('row' | 'col')[], colFast = elementw
   const decls: string[] = [`@group(0) @binding(0) var<storage, read_write> out: array<${ov}>;`];
   const loads: string[] = [];
   const argsOf: string[][] = [[], [], [], []];
-  let binding = 1;
   let view = 0;
   spec.operands.forEach((d, k) => {
     if (d === null) {
@@ -273,29 +284,25 @@ function blockSource(spec: MapSpec, modes: ('row' | 'col')[], colFast = elementw
       return;
     }
     const mode = modes[view++]!;
-    decls.push(`@group(0) @binding(${binding++}) var<storage, read> in${k}: array<vec4<${wgslType(d)}>>;`);
+    decls.push(`@group(0) @binding(${decls.length}) var<storage, read> in${k}: array<vec4<${wgslType(d)}>>;`);
     for (let j = 0; j < 4; j++) loads.push(`let v${k}_${j} = ${cv}(in${k}[p.offs[${k + 1}] + (${mode === 'row' ? 'r0' : 'c0'} + ${j}u) * p.st[${k + 1}] + ${mode === 'row' ? 'bc' : 'br'}]);`);
     for (let i = 0; i < 4; i++) argsOf[i]!.push(mode === 'row' ? `v${k}_${i}` : `${cv}(v${k}_0[${i}], v${k}_1[${i}], v${k}_2[${i}], v${k}_3[${i}])`);
   });
   const stores = [0, 1, 2, 3].map((i) => `out[p.offs[0] + (r0 + ${i}u) * p.st[0] + bc] = ${ov}(${spec.expr(argsOf[i]!, cv)});`);
-  const src = `// ${spec.name} (4×4 blocks, operands ${modes.join('/')}): thread t computes out rows r0..r0+3, vec4 column bc,
-// with br = t / cb, bc = t % cb, r0 = 4·br, c0 = 4·bc (offsets and strides in vec4 units).
-${NAN_DECL}
-${INF_DECL}
-${spec.helpers ? spec.helpers(cv) : ''}
-struct Params { numel: u32, cb: u32, rb: u32, _b: u32, offs: vec4<u32>, st: vec4<u32>, scalars: vec4<u32> };
-${decls.join('\n')}
-@group(0) @binding(${binding}) var<uniform> p: Params;
-@compute @workgroup_size(${WG})
-fn main(${MAIN_ARGS}) {
-  ${flatIndex()}
+  const src = mapShader(
+    `// ${spec.name} (4×4 blocks, operands ${modes.join('/')}): thread t computes out rows r0..r0+3, vec4 column bc,
+// with br = t / cb, bc = t % cb, r0 = 4·br, c0 = 4·bc (offsets and strides in vec4 units).`,
+    spec.helpers ? spec.helpers(cv) : '',
+    'numel: u32, cb: u32, rb: u32, _b: u32, offs: vec4<u32>, st: vec4<u32>, scalars: vec4<u32>',
+    decls,
+    `${flatIndex()}
   if (i >= p.numel) { return; }
   ${colFast ? 'let br = i / p.cb; let bc = i - br * p.cb;' : 'let bc = i / p.rb; let br = i - bc * p.rb;'}
   let r0 = br * 4u;
   let c0 = bc * 4u;
   ${loads.join('\n  ')}
-  ${stores.join('\n  ')}
-}`;
+  ${stores.join('\n  ')}`,
+  );
   sourceCache.set(key, src);
   return src;
 }

@@ -21,7 +21,7 @@
 // (op id, operand, walk position, value) with a compare-exchange, so the first one wins;
 // gathers write NaN (float32) or 0 there and scatters skip it. The runtime copies the flag
 // out at each submit (GpuRuntime.watch) and the op's IndexCheck turns it into the error the
-// next readback throws, naming op, value, position and size.
+// next readback throws, naming op, value, position and size (the flag itself: error-flag.ts).
 
 import type { DType } from '../dtype.ts';
 import type { View } from '../backend/types.ts';
@@ -30,6 +30,7 @@ import { ShapeError, ValueError, fmtShape } from '../errors.ts';
 import { coalesce, contiguousStrides, isContiguous, numel as sizeOf, type Shape } from '../shape.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
+import { errorFlags, failWgsl } from './error-flag.ts';
 import { GpuStorage } from './storage.ts';
 import { MAIN_ARGS, MAX_RANK, UniformWriter, WG, flatIndex, grid1d, wgslType } from './wgsl.ts';
 
@@ -40,73 +41,13 @@ type Kind = 'gather' | 'scatter_f32' | 'scatter_i32' | 'copy';
 
 // ---- the device-side bounds check ------------------------------------------------------------
 
-/** One flag buffer per runtime and the checks of the dispatches that may still set it. */
-class IndexGuard {
-  readonly flag: PooledBuffer;
-  /** Dispatches registered so far; the kernel sees a nonzero u32 id derived from it. */
-  private seq = 0;
-  /** By kernel id, in registration order, so settled entries are pruned from the front. */
-  private readonly pending = new Map<number, { seq: number; check: IndexCheck; shape: Shape }>();
-
-  constructor(private readonly rt: GpuRuntime) {
-    // Outside the pool: it lives as long as the runtime and must not show in memory().
-    const buffer = rt.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    this.flag = { buffer, size: 16, lastBatch: 0 };
-  }
-
-  /** The id one dispatch writes into the flag when one of its indices is out of range. */
-  open(check: IndexCheck, shape: Shape): number {
-    const seq = ++this.seq;
-    const id = (seq % 0xfffffff0) + 1;
-    this.pending.set(id, { seq, check, shape });
-    return id;
-  }
-
-  /**
-   * Asks the runtime to read the flag after the batch holding dispatch `id` (called after
-   * recording it, so a flush inside dispatch() cannot read the flag before the kernel ran).
-   */
-  watch(id: number): void {
-    const upTo = this.pending.get(id)!.seq;
-    this.rt.watch(this.flag, (words) => this.report(words, upTo));
-  }
-
-  /** The error for the flag's contents, once every dispatch up to `upTo` has run. */
-  private report(words: Uint32Array, upTo: number): Error | null {
-    let err: Error | null = null;
-    // An id missing from `pending` was reported already (the flag stays set until cleared).
-    const hit = words[0] !== 0 ? this.pending.get(words[0]!) : undefined;
-    if (hit) {
-      err = hit.check.error(words[1]!, unravel(words[2]!, hit.shape), words[3]! | 0);
-      // Queue writes run before any later submit, so this clears the flag for the work still to come.
-      this.rt.device.queue.writeBuffer(this.flag.buffer, 0, new Uint32Array(4));
-    }
-    for (const [id, entry] of this.pending) {
-      if (entry.seq > upTo) break;
-      this.pending.delete(id);
-    }
-    return err;
-  }
-}
-
-const guards = new WeakMap<GpuRuntime, IndexGuard>();
-function guardOf(rt: GpuRuntime): IndexGuard {
-  let g = guards.get(rt);
-  if (!g) guards.set(rt, (g = new IndexGuard(rt)));
-  return g;
-}
+/** The flag of the index kernels; an entry is the op's check and the walk shape. */
+const guardOf = errorFlags<{ check: IndexCheck; shape: Shape }>(({ check, shape }, words) =>
+  check.error(words[1]!, unravel(words[2]!, shape), words[3]! | 0),
+);
 
 /** WGSL of `fail(k, i, v)`: the first caller records (op id, operand, position, value) in the flag. */
-const FAIL_FN = `fn fail(k: u32, i: u32, v: i32) {
-  loop {
-    let r = atomicCompareExchangeWeak(&flag[0], 0u, p.opId);
-    if (r.exchanged) {
-      atomicStore(&flag[1], k); atomicStore(&flag[2], i); atomicStore(&flag[3], bitcast<u32>(v));
-      return;
-    }
-    if (r.old_value != 0u) { return; }
-  }
-}`;
+const FAIL_FN = failWgsl('k: u32, i: u32, v: i32', 'p.opId', ['k', 'i', 'bitcast<u32>(v)']);
 
 // ---- gather / scatter-add ----------------------------------------------------------------------
 
@@ -252,7 +193,7 @@ function launchWalk(
   const co = coalesce(shape, lists);
   if (co.shape.length > MAX_RANK) throw new ShapeError(op, `rank ${co.shape.length} after merging dims exceeds ${MAX_RANK} (walk ${fmtShape(shape)})`);
   const guard = check ? guardOf(rt) : null;
-  const id = guard ? guard.open(check!, shape) : 0;
+  const id = guard ? guard.open({ check: check!, shape }) : 0;
   const u = new UniformWriter(UNIFORM_VEC4S);
   u.list(SLOT.head, [n, co.shape.length, base.offset, id]);
   u.list(SLOT.head2, [src ? src.offset : 0, fill]);
@@ -384,7 +325,7 @@ export function oneHot(rt: GpuRuntime, backend: GpuStorage['backend'], x: View, 
     throw new ShapeError('oneHot', `rank ${co.shape.length} after merging dims exceeds ${MAX_RANK} (shape ${fmtShape(x.shape)})`);
   }
   const guard = guardOf(rt);
-  const id = guard.open(check, x.shape);
+  const id = guard.open({ check, shape: x.shape });
   const u = new UniformWriter(2 + 2 * RS);
   u.list(0, [n, co.shape.length, x.offset, id]);
   u.list(1, [numClasses]);

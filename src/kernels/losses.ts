@@ -19,8 +19,8 @@
 // Targets outside [0, C) (other than ignoreIndex): a kernel cannot throw, so the row's loss and
 // gradient become NaN and the first such row claims a 16-byte flag (op id, row, value) with a
 // compare-exchange; the runtime copies the flag out at the next submit (GpuRuntime.watch) and
-// the op's TargetCheck turns it into the error that the next readback throws (the same scheme
-// as the index kernels in indexing.ts).
+// the op's TargetCheck turns it into the error that the next readback throws (error-flag.ts, the
+// same scheme as the index kernels).
 
 import type { View } from '../backend/types.ts';
 import type { ClassLossOptions, LossReduction, PointwiseLossOp, TargetCheck } from '../backend/loss-options.ts';
@@ -29,6 +29,7 @@ import { ShapeError, fmtShape } from '../errors.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
+import { errorFlags, failWgsl } from './error-flag.ts';
 import { MAX_RANK, UniformWriter, WG } from './wgsl.ts';
 import {
   ROWS_IDS, ROWS_MAIN_ARGS, ROWS_WGSL, ROW_SLOTS, grid2d, isSoftware, outputOperand, planRows, rowOperand, splitDim, type RowOperand,
@@ -45,55 +46,8 @@ const f32Bits = (v: number): number => new Uint32Array(new Float32Array([v]).buf
 
 // ---- the device-side target check -----------------------------------------------------------
 
-/** One 16-byte flag per runtime and the checks of the dispatches that may still set it. */
-class TargetGuard {
-  readonly flag: PooledBuffer;
-  private seq = 0;
-  /** By op id, in registration order, so settled entries are pruned from the front. */
-  private readonly pending = new Map<number, { seq: number; check: TargetCheck }>();
-
-  constructor(private readonly rt: GpuRuntime) {
-    // Outside the pool: it lives as long as the runtime and must not show in memory().
-    const buffer = rt.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    this.flag = { buffer, size: 16, lastBatch: 0 };
-  }
-
-  /** A nonzero id the dispatch writes into the flag when one of its targets is out of range. */
-  open(check: TargetCheck): number {
-    const seq = ++this.seq;
-    const id = (seq % 0xfffffff0) + 1;
-    this.pending.set(id, { seq, check });
-    return id;
-  }
-
-  /** Reads the flag after the batch holding dispatch `id` (call after recording the dispatch). */
-  watch(id: number): void {
-    const upTo = this.pending.get(id)!.seq;
-    this.rt.watch(this.flag, (words) => this.report(words, upTo));
-  }
-
-  private report(words: Uint32Array, upTo: number): Error | null {
-    let err: Error | null = null;
-    const hit = words[0] !== 0 ? this.pending.get(words[0]!) : undefined;
-    if (hit) {
-      err = hit.check.error(words[1]!, words[2]! | 0);
-      // Queue writes run before any later submit: this clears the flag for the work still to come.
-      this.rt.device.queue.writeBuffer(this.flag.buffer, 0, new Uint32Array(4));
-    }
-    for (const [id, entry] of this.pending) {
-      if (entry.seq > upTo) break;
-      this.pending.delete(id);
-    }
-    return err;
-  }
-}
-
-const guards = new WeakMap<GpuRuntime, TargetGuard>();
-function guardOf(rt: GpuRuntime): TargetGuard {
-  let g = guards.get(rt);
-  if (!g) guards.set(rt, (g = new TargetGuard(rt)));
-  return g;
-}
+/** The flag of the class-loss kernels; an entry is the op's target check. */
+const guardOf = errorFlags<TargetCheck>((check, words) => check.error(words[1]!, words[2]! | 0));
 
 // ---- cross entropy / NLL ----------------------------------------------------------------------
 
@@ -111,6 +65,19 @@ interface ClassSpec {
 }
 
 const sources = new Map<string, string>();
+
+/**
+ * WGSL adding every thread's `value` over the workgroup: a tree in `buf` (a var<workgroup>
+ * array of WG elements, thread index t), after which buf[0] holds the sum.
+ */
+function workgroupSum(buf: string, value: string): string {
+  return `${buf}[t] = ${value};
+  workgroupBarrier();
+  for (var h = ${WG / 2}u; h > 0u; h >>= 1u) {
+    if (t < h) { ${buf}[t] += ${buf}[t + h]; }
+    workgroupBarrier();
+  }`;
+}
 
 /** The class-loss uniforms beyond the row layout (written by classExtras). */
 const CLASS_PARAMS = `// extra = (ignoreIndex, ε, weight offset, weight stride); extra2 = (op id for the flag, ε/C, 1 − ε, -).
@@ -189,16 +156,7 @@ ${target}
   const fail = s.prob
     ? ''
     : `// The first bad target claims the flag: (op id, row, value).
-fn fail(r: u32, v: i32) {
-  loop {
-    let c = atomicCompareExchangeWeak(&flag[0], 0u, p.extra2.x);
-    if (c.exchanged) {
-      atomicStore(&flag[1], r); atomicStore(&flag[2], bitcast<u32>(v));
-      return;
-    }
-    if (c.old_value != 0u) { return; }
-  }
-}`;
+${failWgsl('r: u32, v: i32', 'p.extra2.x', ['r', 'bitcast<u32>(v)'])}`;
 
   const tree = s.tree
     ? `
@@ -232,12 +190,7 @@ fn comb(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
     : 'out[r] = res.x;';
   const epilogue = reduced
     ? `
-  wred[t] = vec2<f32>(accL, accW);
-  workgroupBarrier();
-  for (var h = ${WG / 2}u; h > 0u; h >>= 1u) {
-    if (t < h) { wred[t] += wred[t + h]; }
-    workgroupBarrier();
-  }
+  ${workgroupSum('wred', 'vec2<f32>(accL, accW)')}
   if (t == 0u) {
     let tot = wred[0];
     ${s.mode === 'total'
@@ -490,12 +443,7 @@ var<workgroup> red: array<vec2<f32>, ${WG}>;
 fn main(@builtin(local_invocation_index) t: u32) {
   var acc = vec2<f32>(0.0, 0.0);
   for (var i = t; i < p.count; i += ${WG}u) { acc += part[i]; }
-  red[t] = acc;
-  workgroupBarrier();
-  for (var h = ${WG / 2}u; h > 0u; h >>= 1u) {
-    if (t < h) { red[t] += red[t + h]; }
-    workgroupBarrier();
-  }
+  ${workgroupSum('red', 'acc')}
   if (t == 0u) {
     let tot = red[0];
     let d = select(select(1.0, tot.y, p.mode == 1u), p.divisor, p.mode == 2u);
@@ -585,12 +533,7 @@ function pointSource(s: PointSpec): string {
     let o = offsets(i);
     acc += f(${call});
   }
-  red[t] = acc;
-  workgroupBarrier();
-  for (var h = ${WG / 2}u; h > 0u; h >>= 1u) {
-    if (t < h) { red[t] += red[t + h]; }
-    workgroupBarrier();
-  }
+  ${workgroupSum('red', 'acc')}
   if (t == 0u) {
     ${s.pass === 'total' ? 'out[0] = red[0] / bitcast<f32>(p.scaleBits);' : 'out[2u * grp] = red[0];\n    out[2u * grp + 1u] = 0.0;'}
   }`

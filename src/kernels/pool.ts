@@ -95,6 +95,71 @@ function disjoint(c: Consts): boolean {
   return c.SH >= (c.KH - 1) * c.DH + 1 && c.SW >= (c.KW - 1) * c.DW + 1;
 }
 
+/** One storage binding after `out`: name, element type, and read_write where the shader writes it. */
+type Binding = readonly [name: string, type: 'f32' | 'i32', access?: 'read_write'];
+
+/**
+ * A pooling shader: `doc`, then `out` (f32) at binding 0, `inputs` after it, the uniforms last;
+ * `decls` holds module-scope helpers, and main() runs `body` for each thread i < p.numel.
+ */
+function shader(doc: string, inputs: readonly Binding[], body: string, decls = ''): string {
+  const bindings = [['out', 'f32', 'read_write'] as const, ...inputs].map(
+    ([name, type, access], k) => `@group(0) @binding(${k}) var<storage, ${access ?? 'read'}> ${name}: array<${type}>;`,
+  );
+  return `${doc}
+${bindings.join('\n')}
+@group(0) @binding(${bindings.length}) var<uniform> p: Params;
+${decls}
+@compute @workgroup_size(256)
+fn main(${MAIN_ARGS}) {
+  ${flatIndex()}
+  if (i >= p.numel) { return; }
+  ${body}
+}`;
+}
+
+/**
+ * WGSL running `visit` on each in-range tap (h, w) of the dilated window whose top-left is
+ * (h0, w0); `row` is x's offset of row h. (Average pooling's geometry always has DH = DW = 1.)
+ */
+function forTaps(visit: string): string {
+  return `for (var kh = 0; kh < KH; kh++) {
+    let h = h0 + kh * DH;
+    if (h < 0 || h >= H) { continue; }
+    let row = xBase + u32(h) * p.xs.z;
+    for (var kw = 0; kw < KW; kw++) {
+      let w = w0 + kw * DW;
+      if (w < 0 || w >= W) { continue; }
+      ${visit}
+    }
+  }`;
+}
+
+/**
+ * WGSL running `visit` on each window (oh, ow) that covers input (h, w): oh = (h + PH − kh·DH) / SH
+ * where that divides exactly and lies below OH, ow likewise.
+ */
+function forCoveringWindows(visit: string): string {
+  return `for (var kh = 0; kh < KH; kh++) {
+    let th = h + PH - kh * DH;
+    if (th < 0) { break; }
+    if (th % SH != 0) { continue; }
+    let oh = th / SH;
+    if (oh >= OH) { continue; }
+    for (var kw = 0; kw < KW; kw++) {
+      let tw = w + PW - kw * DW;
+      if (tw < 0) { break; }
+      if (tw % SW != 0) { continue; }
+      let ow = tw / SW;
+      if (ow >= OW) { continue; }
+      ${visit}
+    }
+  }`;
+}
+
+/** g at window (oh, ow) of the thread's plane. */
+const G_AT = 'g[xBase + u32(oh) * p.xs.z + u32(ow) * p.xs.w]';
+
 /**
  * Backward over disjoint windows: thread i owns output window i and the CELL of input rows
  * [oh·SH − PH, (oh+1)·SH − PH) × columns likewise (the first and last cells stretched to the
@@ -118,176 +183,95 @@ function cellBackward(v: Variant, load: string, isTap: string): string {
 }
 
 const BODIES: Record<KernelName, (v: Variant) => string> = {
-  maxPool2d: (v) => `// max_pool2d: thread i computes output element i of the contiguous [B, C, OH, OW] result:
+  maxPool2d: (v) =>
+    shader(
+      `// max_pool2d: thread i computes output element i of the contiguous [B, C, OH, OW] result:
 // the max over its dilated KH×KW window (padding is -inf, so out-of-range taps are skipped)
 // and where it is, h·W + w in the input plane. Row-major scan, strict '>': the FIRST max wins
 // ties; a NaN always wins (the last NaN), as torch's CPU kernel. A window with no in-range tap
-// (impossible after validation) gives -inf and index -1.
-${INF_DECL}
-@group(0) @binding(0) var<storage, read_write> out: array<f32>;
-@group(0) @binding(1) var<storage, read_write> idx: array<i32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
-@compute @workgroup_size(256)
-fn main(${MAIN_ARGS}) {
-  ${flatIndex()}
-  if (i >= p.numel) { return; }
-  ${unravel('OH', 'OW', v.split)}
+// (impossible after validation) gives -inf and index -1.`,
+      [['idx', 'i32', 'read_write'], ['x', 'f32']],
+      `${unravel('OH', 'OW', v.split)}
   let h0 = i32(r_) * SH - PH;
   let w0 = i32(s_) * SW - PW;
   var best = -${INF};
   var arg = -1;
-  for (var kh = 0; kh < KH; kh++) {
-    let h = h0 + kh * DH;
-    if (h < 0 || h >= H) { continue; }
-    let row = xBase + u32(h) * p.xs.z;
-    for (var kw = 0; kw < KW; kw++) {
-      let w = w0 + kw * DW;
-      if (w < 0 || w >= W) { continue; }
-      let v = x[row + u32(w) * p.xs.w];
+  ${forTaps(`let v = x[row + u32(w) * p.xs.w];
       if (arg < 0 || v > best || ${isNanExpr('v', 'f32')}) {
         best = v;
         arg = h * W + w;
-      }
-    }
-  }
+      }`)}
   out[i] = best;
-  idx[i] = arg;
-}`,
+  idx[i] = arg;`,
+      INF_DECL,
+    ),
 
   maxPool2dBackward: (v) =>
     disjoint(v.c)
-      ? `// max_pool2d backward (disjoint windows): thread i owns output window i of [B, C, OH, OW] and
-// writes its cell of the contiguous [B, C, H, W] input gradient: g[i] at the saved index, 0 elsewhere.
-@group(0) @binding(0) var<storage, read_write> out: array<f32>;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read> idx: array<i32>;
-@group(0) @binding(3) var<uniform> p: Params;
-@compute @workgroup_size(256)
-fn main(${MAIN_ARGS}) {
-  ${flatIndex()}
-  if (i >= p.numel) { return; }
-  ${cellBackward(v, `let value = g[xBase + u32(oh) * p.xs.z + u32(ow) * p.xs.w];
-  let at = idx[iBase + u32(oh) * p.ist.z + u32(ow) * p.ist.w];`, 'h * W + w == at')}
-}`
-      : `// max_pool2d backward: thread i computes input-gradient element i of the contiguous
+      ? shader(
+          `// max_pool2d backward (disjoint windows): thread i owns output window i of [B, C, OH, OW] and
+// writes its cell of the contiguous [B, C, H, W] input gradient: g[i] at the saved index, 0 elsewhere.`,
+          [['g', 'f32'], ['idx', 'i32']],
+          cellBackward(v, `let value = ${G_AT};
+  let at = idx[iBase + u32(oh) * p.ist.z + u32(ow) * p.ist.w];`, 'h * W + w == at'),
+        )
+      : shader(
+          `// max_pool2d backward: thread i computes input-gradient element i of the contiguous
 // [B, C, H, W] result, summing g over the windows (oh, ow) that cover (h, w) and whose saved
-// index is h·W + w. Candidates: oh = (h + PH − kh·DH) / SH when that divides exactly.
-@group(0) @binding(0) var<storage, read_write> out: array<f32>;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read> idx: array<i32>;
-@group(0) @binding(3) var<uniform> p: Params;
-@compute @workgroup_size(256)
-fn main(${MAIN_ARGS}) {
-  ${flatIndex()}
-  if (i >= p.numel) { return; }
-  ${unravel('H', 'W', v.split, true)}
+// index is h·W + w. Candidates: oh = (h + PH − kh·DH) / SH when that divides exactly.`,
+          [['g', 'f32'], ['idx', 'i32']],
+          `${unravel('H', 'W', v.split, true)}
   let h = i32(r_); let w = i32(s_);
   let want = h * W + w;
   var acc = 0.0;
-  for (var kh = 0; kh < KH; kh++) {
-    let th = h + PH - kh * DH;
-    if (th < 0) { break; }
-    if (th % SH != 0) { continue; }
-    let oh = th / SH;
-    if (oh >= OH) { continue; }
-    for (var kw = 0; kw < KW; kw++) {
-      let tw = w + PW - kw * DW;
-      if (tw < 0) { break; }
-      if (tw % SW != 0) { continue; }
-      let ow = tw / SW;
-      if (ow >= OW) { continue; }
-      if (idx[iBase + u32(oh) * p.ist.z + u32(ow) * p.ist.w] == want) {
-        acc += g[xBase + u32(oh) * p.xs.z + u32(ow) * p.xs.w];
-      }
-    }
-  }
-  out[i] = acc;
-}`,
+  ${forCoveringWindows(`if (idx[iBase + u32(oh) * p.ist.z + u32(ow) * p.ist.w] == want) {
+        acc += ${G_AT};
+      }`)}
+  out[i] = acc;`,
+        ),
 
-  avgPool2d: (v) => `// avg_pool2d: thread i computes output element i of the contiguous [B, C, OH, OW] result:
-// the sum of its window's in-range taps divided by divisorOf (padding counts as zeros).
-@group(0) @binding(0) var<storage, read_write> out: array<f32>;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;
-${avgDivisor(v.div!)}
-@compute @workgroup_size(256)
-fn main(${MAIN_ARGS}) {
-  ${flatIndex()}
-  if (i >= p.numel) { return; }
-  ${unravel('OH', 'OW', v.split)}
+  avgPool2d: (v) =>
+    shader(
+      `// avg_pool2d: thread i computes output element i of the contiguous [B, C, OH, OW] result:
+// the sum of its window's in-range taps divided by divisorOf (padding counts as zeros).`,
+      [['x', 'f32']],
+      `${unravel('OH', 'OW', v.split)}
   let oh = i32(r_); let ow = i32(s_);
   let h0 = oh * SH - PH; let w0 = ow * SW - PW;
   var acc = 0.0;
-  for (var kh = 0; kh < KH; kh++) {
-    let h = h0 + kh;
-    if (h < 0 || h >= H) { continue; }
-    let row = xBase + u32(h) * p.xs.z;
-    for (var kw = 0; kw < KW; kw++) {
-      let w = w0 + kw;
-      if (w < 0 || w >= W) { continue; }
-      acc += x[row + u32(w) * p.xs.w];
-    }
-  }
-  out[i] = acc / divisorOf(oh, ow);
-}`,
+  ${forTaps('acc += x[row + u32(w) * p.xs.w];')}
+  out[i] = acc / divisorOf(oh, ow);`,
+      avgDivisor(v.div!),
+    ),
 
   avgPool2dBackward: (v) =>
     disjoint(v.c)
-      ? `// avg_pool2d backward (disjoint windows): thread i owns output window i of [B, C, OH, OW] and
+      ? shader(
+          `// avg_pool2d backward (disjoint windows): thread i owns output window i of [B, C, OH, OW] and
 // writes its cell of the contiguous [B, C, H, W] input gradient: g[i] / divisorOf on the
-// window's in-range taps, 0 elsewhere.
-@group(0) @binding(0) var<storage, read_write> out: array<f32>;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;
-${avgDivisor(v.div!)}
-@compute @workgroup_size(256)
-fn main(${MAIN_ARGS}) {
-  ${flatIndex()}
-  if (i >= p.numel) { return; }
-  ${cellBackward(v, `let value = g[xBase + u32(oh) * p.xs.z + u32(ow) * p.xs.w] / divisorOf(oh, ow);`, 'h >= hs && h < hs + KH && w >= ws && w < ws + KW')}
-}`
-      : `// avg_pool2d backward: thread i computes input-gradient element i of the contiguous
-// [B, C, H, W] result: Σ g[oh, ow] / divisorOf(oh, ow) over the windows covering (h, w).
-@group(0) @binding(0) var<storage, read_write> out: array<f32>;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;
-${avgDivisor(v.div!)}
-@compute @workgroup_size(256)
-fn main(${MAIN_ARGS}) {
-  ${flatIndex()}
-  if (i >= p.numel) { return; }
-  ${unravel('H', 'W', v.split)}
+// window's in-range taps, 0 elsewhere.`,
+          [['g', 'f32']],
+          cellBackward(v, `let value = ${G_AT} / divisorOf(oh, ow);`, 'h >= hs && h < hs + KH && w >= ws && w < ws + KW'),
+          avgDivisor(v.div!),
+        )
+      : shader(
+          `// avg_pool2d backward: thread i computes input-gradient element i of the contiguous
+// [B, C, H, W] result: Σ g[oh, ow] / divisorOf(oh, ow) over the windows covering (h, w).`,
+          [['g', 'f32']],
+          `${unravel('H', 'W', v.split)}
   let h = i32(r_); let w = i32(s_);
   var acc = 0.0;
-  for (var kh = 0; kh < KH; kh++) {
-    let th = h + PH - kh;
-    if (th < 0) { break; }
-    if (th % SH != 0) { continue; }
-    let oh = th / SH;
-    if (oh >= OH) { continue; }
-    for (var kw = 0; kw < KW; kw++) {
-      let tw = w + PW - kw;
-      if (tw < 0) { break; }
-      if (tw % SW != 0) { continue; }
-      let ow = tw / SW;
-      if (ow >= OW) { continue; }
-      acc += g[xBase + u32(oh) * p.xs.z + u32(ow) * p.xs.w] / divisorOf(oh, ow);
-    }
-  }
-  out[i] = acc;
-}`,
+  ${forCoveringWindows(`acc += ${G_AT} / divisorOf(oh, ow);`)}
+  out[i] = acc;`,
+          avgDivisor(v.div!),
+        ),
 
-  adaptiveAvgPool2d: (v) => `// adaptive_avg_pool2d: thread i computes output element i of the contiguous [B, C, OH, OW]
-// result: the mean over rows ⌊oh·H/OH⌋ .. ⌈(oh+1)·H/OH⌉ − 1, columns likewise (PyTorch's start/end).
-@group(0) @binding(0) var<storage, read_write> out: array<f32>;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;
-@compute @workgroup_size(256)
-fn main(${MAIN_ARGS}) {
-  ${flatIndex()}
-  if (i >= p.numel) { return; }
-  ${unravel('OH', 'OW', v.split)}
+  adaptiveAvgPool2d: (v) =>
+    shader(
+      `// adaptive_avg_pool2d: thread i computes output element i of the contiguous [B, C, OH, OW]
+// result: the mean over rows ⌊oh·H/OH⌋ .. ⌈(oh+1)·H/OH⌉ − 1, columns likewise (PyTorch's start/end).`,
+      [['x', 'f32']],
+      `${unravel('OH', 'OW', v.split)}
   let hs = (r_ * H) / OH; let he = ((r_ + 1u) * H + OH - 1u) / OH;
   let ws = (s_ * W) / OW; let we = ((s_ + 1u) * W + OW - 1u) / OW;
   var acc = 0.0;
@@ -295,20 +279,16 @@ fn main(${MAIN_ARGS}) {
     let row = xBase + h * p.xs.z;
     for (var w = ws; w < we; w++) { acc += x[row + w * p.xs.w]; }
   }
-  out[i] = acc / f32((he - hs) * (we - ws));
-}`,
+  out[i] = acc / f32((he - hs) * (we - ws));`,
+    ),
 
-  adaptiveAvgPool2dBackward: (v) => `// adaptive_avg_pool2d backward: thread i computes input-gradient element i of the contiguous
+  adaptiveAvgPool2dBackward: (v) =>
+    shader(
+      `// adaptive_avg_pool2d backward: thread i computes input-gradient element i of the contiguous
 // [B, C, H, W] result: Σ g[oh, ow] / |window| over the windows containing (h, w), i.e. oh in
-// [⌊h·OH/H⌋, ⌈(h+1)·OH/H⌉) (each checked against its start/end), ow likewise.
-@group(0) @binding(0) var<storage, read_write> out: array<f32>;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;
-@compute @workgroup_size(256)
-fn main(${MAIN_ARGS}) {
-  ${flatIndex()}
-  if (i >= p.numel) { return; }
-  ${unravel('H', 'W', v.split)}
+// [⌊h·OH/H⌋, ⌈(h+1)·OH/H⌉) (each checked against its start/end), ow likewise.`,
+      [['g', 'f32']],
+      `${unravel('H', 'W', v.split)}
   let h = r_; let w = s_;
   var acc = 0.0;
   let oh1 = min(((h + 1u) * OH + H - 1u) / H, OH); let ow1 = min(((w + 1u) * OW + W - 1u) / W, OW);
@@ -321,8 +301,8 @@ fn main(${MAIN_ARGS}) {
       acc += g[xBase + oh * p.xs.z + ow * p.xs.w] / f32((he - hs) * (we - ws));
     }
   }
-  out[i] = acc;
-}`,
+  out[i] = acc;`,
+    ),
 };
 
 const sourceCache = new Map<string, string>();
@@ -358,11 +338,16 @@ function params(numel: number, strided: View, indices?: View): { u: Uint32Array;
   return { u: u.u32, split: xp === null || ip === null };
 }
 
-function launch(rt: GpuRuntime, name: KernelName, v: Omit<Variant, 'split'>, buffers: GpuStorage[], strided: View, threads: number, indices?: View): void {
+/**
+ * Records kernel `name` over `threads` threads: `outs` bind first, then the strided operand and
+ * max pooling's indices.
+ */
+function launch(rt: GpuRuntime, name: KernelName, v: Omit<Variant, 'split'>, outs: GpuStorage[], strided: View, threads: number, indices?: View): void {
   const { u, split } = params(threads, strided, indices);
+  const inputs = indices ? [strided, indices] : [strided];
   rt.dispatch(
     rt.kernel(name, source(name, { ...v, split })),
-    buffers.map((s) => s.buffer),
+    [...outs, ...inputs.map((s) => s.storage as GpuStorage)].map((s) => s.buffer),
     u,
     grid1d(threads),
   );
@@ -372,50 +357,50 @@ function fresh(rt: GpuRuntime, backend: GpuStorage['backend'], numel: number, dt
   return new GpuStorage(backend, rt, rt.pool.acquire(Math.max(numel, 1) * 4), dtype, numel);
 }
 
-/** Extents of a 4-D view. */
-function dims(v: View): [number, number, number, number] {
-  const [b, c, h, w] = v.shape as [number, number, number, number];
-  return [b, c, h, w];
+/** A fresh float32 storage of `n` elements, filled by kernel `name` (no launch when n is 0). */
+function pooled(
+  rt: GpuRuntime, backend: GpuStorage['backend'], name: KernelName, v: Omit<Variant, 'split'>, strided: View, n: number, threads = n, indices?: View,
+): GpuStorage {
+  const out = fresh(rt, backend, n, 'float32');
+  if (n > 0) launch(rt, name, v, [out], strided, threads, indices);
+  return out;
+}
+
+/** B·C of a [B, C, ·, ·] view. */
+function planes(v: View): number {
+  return v.shape[0]! * v.shape[1]!;
+}
+
+/** dx [B, C, H, W] of max or average pooling from g ([B, C, OH, OW]). */
+function windowBackward(
+  rt: GpuRuntime, backend: GpuStorage['backend'], name: 'maxPool2dBackward' | 'avgPool2dBackward', v: Omit<Variant, 'split'>, g: View, indices?: View,
+): GpuStorage {
+  const n = planes(g) * v.c.H * v.c.W;
+  // Disjoint windows: one thread per window (g's elements); else one per input element.
+  const threads = disjoint(v.c) ? planes(g) * v.c.OH * v.c.OW : n;
+  return pooled(rt, backend, name, v, g, n, threads, indices);
 }
 
 /** [values [B, C, OH, OW] float32, indices int32 (h·W + w)], x a 4-D float32 view. */
 export function maxPool2d(rt: GpuRuntime, backend: GpuStorage['backend'], x: View, geom: Pool2dGeometry): [GpuStorage, GpuStorage] {
-  const [b, c] = dims(x);
-  const n = b * c * geom.outH * geom.outW;
+  const n = planes(x) * geom.outH * geom.outW;
   const values = fresh(rt, backend, n, 'float32');
   const indices = fresh(rt, backend, n, 'int32');
-  if (n > 0) launch(rt, 'maxPool2d', { c: constsOf(geom) }, [values, indices, x.storage as GpuStorage], x, n);
+  if (n > 0) launch(rt, 'maxPool2d', { c: constsOf(geom) }, [values, indices], x, n);
   return [values, indices];
 }
 
 /** dx [B, C, H, W] from g and the saved indices (both [B, C, OH, OW] views). */
 export function maxPool2dBackward(rt: GpuRuntime, backend: GpuStorage['backend'], g: View, indices: View, geom: Pool2dGeometry): GpuStorage {
-  const [b, c] = dims(g);
-  const n = b * c * geom.inH * geom.inW;
-  const out = fresh(rt, backend, n, 'float32');
-  const c4 = constsOf(geom);
-  // Disjoint windows: one thread per window (g's elements); else one per input element.
-  const threads = disjoint(c4) ? b * c * geom.outH * geom.outW : n;
-  if (n > 0) launch(rt, 'maxPool2dBackward', { c: c4 }, [out, g.storage as GpuStorage, indices.storage as GpuStorage], g, threads, indices);
-  return out;
+  return windowBackward(rt, backend, 'maxPool2dBackward', { c: constsOf(geom) }, g, indices);
 }
 
 export function avgPool2d(rt: GpuRuntime, backend: GpuStorage['backend'], x: View, geom: Pool2dGeometry, div: AvgPoolDivisor): GpuStorage {
-  const [b, c] = dims(x);
-  const n = b * c * geom.outH * geom.outW;
-  const out = fresh(rt, backend, n, 'float32');
-  if (n > 0) launch(rt, 'avgPool2d', { c: constsOf(geom), div }, [out, x.storage as GpuStorage], x, n);
-  return out;
+  return pooled(rt, backend, 'avgPool2d', { c: constsOf(geom), div }, x, planes(x) * geom.outH * geom.outW);
 }
 
 export function avgPool2dBackward(rt: GpuRuntime, backend: GpuStorage['backend'], g: View, geom: Pool2dGeometry, div: AvgPoolDivisor): GpuStorage {
-  const [b, c] = dims(g);
-  const n = b * c * geom.inH * geom.inW;
-  const out = fresh(rt, backend, n, 'float32');
-  const c4 = constsOf(geom);
-  const threads = disjoint(c4) ? b * c * geom.outH * geom.outW : n;
-  if (n > 0) launch(rt, 'avgPool2dBackward', { c: c4, div }, [out, g.storage as GpuStorage], g, threads);
-  return out;
+  return windowBackward(rt, backend, 'avgPool2dBackward', { c: constsOf(geom), div }, g);
 }
 
 /** Geometry fields the adaptive kernels read (the rest unused). */
@@ -424,17 +409,11 @@ function adaptiveGeom(inH: number, inW: number, outH: number, outW: number): Poo
 }
 
 export function adaptiveAvgPool2d(rt: GpuRuntime, backend: GpuStorage['backend'], x: View, outH: number, outW: number): GpuStorage {
-  const [b, c, h, w] = dims(x);
-  const n = b * c * outH * outW;
-  const out = fresh(rt, backend, n, 'float32');
-  if (n > 0) launch(rt, 'adaptiveAvgPool2d', { c: constsOf(adaptiveGeom(h, w, outH, outW)) }, [out, x.storage as GpuStorage], x, n);
-  return out;
+  const [h, w] = x.shape.slice(2) as [number, number];
+  return pooled(rt, backend, 'adaptiveAvgPool2d', { c: constsOf(adaptiveGeom(h, w, outH, outW)) }, x, planes(x) * outH * outW);
 }
 
 export function adaptiveAvgPool2dBackward(rt: GpuRuntime, backend: GpuStorage['backend'], g: View, inH: number, inW: number): GpuStorage {
-  const [b, c, oh, ow] = dims(g);
-  const n = b * c * inH * inW;
-  const out = fresh(rt, backend, n, 'float32');
-  if (n > 0) launch(rt, 'adaptiveAvgPool2dBackward', { c: constsOf(adaptiveGeom(inH, inW, oh, ow)) }, [out, g.storage as GpuStorage], g, n);
-  return out;
+  const [oh, ow] = g.shape.slice(2) as [number, number];
+  return pooled(rt, backend, 'adaptiveAvgPool2dBackward', { c: constsOf(adaptiveGeom(inH, inW, oh, ow)) }, g, planes(g) * inH * inW);
 }
