@@ -43,6 +43,8 @@ function reflectBindings(source: string): { binding: number; type: GPUBufferBind
 }
 
 const ARENA_BYTES = 1 << 16;
+/** Dispatches in the first submit after the GPU went idle (see batchLimit). */
+const FIRST_BATCH = 8;
 const UNIFORM_ALIGN = 256;
 /** Timestamp slots per batch (two per timed pass); a batch that fills them is submitted. */
 const QUERY_SLOTS = 64;
@@ -65,6 +67,14 @@ export class GpuRuntime {
   /** Id of the batch being recorded; buffers remember the last batch that touched them. */
   private batch = 1;
   private dispatches = 0;
+  /**
+   * Dispatches per submit right now. After a wait (readback, sync) the GPU is idle, so the first
+   * batch is small to start it early, and each full batch doubles the limit up to maxBatch: a
+   * short chain of ops then runs on the GPU while the rest is still being recorded instead of
+   * after it (a chain of 100 small ops read at once: bench/run.ts, dispatch).
+   */
+  private batchLimit = FIRST_BATCH;
+  private readonly firstBatch = FIRST_BATCH;
   private batchKernels = new Set<string>();
   private readonly arena: GPUBuffer;
   private readonly arenaData = new Uint8Array(ARENA_BYTES);
@@ -200,7 +210,10 @@ export class GpuRuntime {
     pass.dispatchWorkgroups(x, y, z);
     this.batchKernels.add(k.name);
     this.stats.dispatches++;
-    if (++this.dispatches >= this.maxBatch && !this.timing) this.flush();
+    if (++this.dispatches >= this.batchLimit && !this.timing) {
+      this.flush();
+      this.batchLimit = Math.min(this.maxBatch, this.batchLimit * 2);
+    }
   }
 
   /** True when the device can time passes (the 'timestamp-query' feature). */
@@ -261,6 +274,7 @@ export class GpuRuntime {
       await this.settle();
       try {
         await staging.buffer.mapAsync(GPUMapMode.READ, 0, size);
+        this.batchLimit = this.firstBatch; // everything submitted before the copy has run: the GPU idles
       } catch (e) {
         this.check();
         throw new DeviceError(`webgrad: readback failed: ${(e as Error).message}`);
@@ -356,6 +370,7 @@ export class GpuRuntime {
   async sync(): Promise<void> {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
+    this.batchLimit = this.firstBatch;
     await this.settle();
   }
 
