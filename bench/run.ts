@@ -309,6 +309,14 @@ for (const c of [...matmulSquares(quick).concat(quick ? [{ name: '2048²', m: 20
     return () => tf!.tidy(() => void tf!.add(tf!.matMul(tx, tw), tb));
   })() : null);
   await bench({ family: 'linear', case: 'matmul + add (unfused, for comparison)', unit: 'GFLOP/s', work: 2 * 128 * 784 * 500 }, () => noGrad(() => scope(() => void x.matmul(w.T).add(bias))), null);
+  // The activation in the same epilogue (TF.js: fused.matMul with activation 'relu').
+  await bench({ family: 'linear', case: 'F.linear 784→500 + ReLU, batch 128 (bias and ReLU fused)', unit: 'GFLOP/s', work: 2 * 128 * 784 * 500 }, () => noGrad(() => F.linear(x, w, bias, { activation: 'relu' }).dispose()), tf ? (() => {
+    const tx = tfT([128, 784]);
+    const tw = tfT([784, 500], 0.05);
+    const tb = tfT([500]);
+    return () => tf!.tidy(() => void tf!.fused.matMul({ a: tx, b: tw, bias: tb, activation: 'relu' }));
+  })() : null);
+  await bench({ family: 'linear', case: 'F.linear then F.relu (unfused, for comparison)', unit: 'GFLOP/s', work: 2 * 128 * 784 * 500 }, () => noGrad(() => scope(() => void F.relu(F.linear(x, w, bias)))), null);
   for (const t of [x, w, bias]) t.dispose();
 }
 
@@ -326,9 +334,16 @@ async function convCase(c: ConvCase): Promise<void> {
   const tw = tf ? tfT([c.k, c.k, c.cin, c.cout], 0.2) : null;
   const tb = tf ? tfT([c.cout], 0.1) : null;
   const tgy = tf ? tfT([c.n, o, o, c.cout]) : null;
-  const tfConv = (xx: import('@tensorflow/tfjs-core').Tensor4D, ww: import('@tensorflow/tfjs-core').Tensor4D, bb: import('@tensorflow/tfjs-core').Tensor1D) =>
-    tf!.fused.conv2d({ x: xx, filter: ww, strides: 1, pad: 'valid', bias: bb });
+  const tfConv = (xx: import('@tensorflow/tfjs-core').Tensor4D, ww: import('@tensorflow/tfjs-core').Tensor4D, bb: import('@tensorflow/tfjs-core').Tensor1D, activation?: 'relu') =>
+    tf!.fused.conv2d({ x: xx, filter: ww, strides: 1, pad: 'valid', bias: bb, activation });
   await bench({ family: 'conv2d', case: `${c.name} forward`, unit: 'GFLOP/s', work: flops }, () => noGrad(() => F.conv2d(x, w, b).dispose()), tf ? () => tfConv(tx as never, tw as never, tb as never).dispose() : null, { tuned: true });
+  // ReLU in the forward's epilogue, against TF.js's fused.conv2d with activation 'relu' and against a separate F.relu.
+  await bench(
+    { family: 'conv2d', case: `${c.name} forward + ReLU (fused)`, unit: 'GFLOP/s', work: flops },
+    () => noGrad(() => F.conv2d(x, w, b, { activation: 'relu' }).dispose()),
+    tf ? () => tfConv(tx as never, tw as never, tb as never, 'relu').dispose() : null,
+  );
+  await bench({ family: 'conv2d', case: `${c.name} forward, then F.relu (unfused, for comparison)`, unit: 'GFLOP/s', work: flops }, () => noGrad(() => scope(() => void F.relu(F.conv2d(x, w, b)))), null);
   await bench(
     { family: 'conv2d', case: `${c.name} forward + backward`, unit: 'GFLOP/s', work: 3 * flops },
     () => {

@@ -39,5 +39,6 @@ export { gradcheck, GradcheckError, type GradcheckOptions, type GradcheckResult 
 export type { BackwardOptions } from './autograd/backward.ts';
 export type { Node } from './autograd/graph.ts';
 export type { DType } from './dtype.ts';
+export type { FusedActivation } from './backend/fused-activation.ts';
 export type { BackendName, MemoryStats } from './backend/types.ts';
 export { WebgradError, ShapeError, DTypeError, ValueError, DisposedError, AutogradError, DeviceError } from './errors.ts';

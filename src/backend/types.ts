@@ -5,6 +5,7 @@
 // Two backends implement it: WebGPU (src/kernels, float32 WGSL) and the float64
 // CPU reference (src/backend/cpu), the oracle of the test suite.
 
+import type { FusedActivation } from './fused-activation.ts';
 import type { DType } from '../dtype.ts';
 import type { Shape } from '../shape.ts';
 
@@ -122,9 +123,10 @@ export interface Backend {
 
   /**
    * Batched float32 matmul: a [B, M, K], b [B, K, N] (any strides, 0 on broadcast batch) → contiguous [B, M, N];
-   * `bias` [N], when given, is added to every output row (F.linear's bias, fused into the kernel's epilogue).
+   * `bias` [N], when given, is added to every output row (F.linear's bias, fused into the kernel's epilogue),
+   * then `activation`, when given, is applied to each output as it is stored.
    */
-  matmul(a: View, b: View, bias?: View | null): Storage;
+  matmul(a: View, b: View, bias?: View | null, activation?: FusedActivation | null): Storage;
 
   /** dst[i] = src[i] elementwise over the common shape; dst may be any strided view. Bumps nothing (the caller does). */
   copy(dst: View, src: Operand): void;
@@ -166,7 +168,7 @@ export interface Backend {
   // float32 views at any strides; `g` (./conv-geometry.ts) holds every size, already validated.
   // The bias gradient is a sum over [0, 2, 3] at the op level, so it has no primitive.
   /** out[n, co, oh, ow] = bias[co] + Σ_{ci in co's group, kh, kw} w[co, ci, kh, kw]·x[n, ci, ih, iw]; contiguous [N, Cout, Ho, Wo]. */
-  conv2d(x: View, w: View, bias: View | null, g: import('./conv-geometry.ts').Conv2dGeometry): Storage;
+  conv2d(x: View, w: View, bias: View | null, g: import('./conv-geometry.ts').Conv2dGeometry, activation?: FusedActivation | null): Storage;
   /** Gradient wrt the input (a transposed convolution of gy [N, Cout, Ho, Wo] with w); contiguous [N, Cin, H, W]. */
   conv2dBackwardInput(gy: View, w: View, g: import('./conv-geometry.ts').Conv2dGeometry): Storage;
   /** Gradient wrt the weight: gw[co, ci, kh, kw] = Σ_{n, oh, ow} gy[n, co, oh, ow]·x[n, ci, ih, iw]; contiguous [Cout, Cin/groups, kH, kW]. */

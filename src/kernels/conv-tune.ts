@@ -6,6 +6,7 @@
 
 import type { Backend, View } from '../backend/types.ts';
 import type { Conv2dGeometry } from '../backend/conv-geometry.ts';
+import type { FusedActivation } from '../backend/fused-activation.ts';
 import type { Candidate } from '../device/autotune.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import { isSoftwareAdapter } from './matmul.ts';
@@ -57,8 +58,8 @@ function pick(rt: GpuRuntime, part: Part, g: Conv2dGeometry, run: (cfg: conv.Con
 }
 
 /** conv.conv2d with the autotuned forward config. */
-export function conv2d(rt: GpuRuntime, backend: Backend, x: View, w: View, bias: View | null, g: Conv2dGeometry): GpuStorage {
-  return conv.conv2d(rt, backend, x, w, bias, g, pick(rt, 'forward', g, (c) => conv.conv2d(rt, backend, x, w, bias, g, c)));
+export function conv2d(rt: GpuRuntime, backend: Backend, x: View, w: View, bias: View | null, g: Conv2dGeometry, act: FusedActivation | null = null): GpuStorage {
+  return conv.conv2d(rt, backend, x, w, bias, g, pick(rt, 'forward', g, (c) => conv.conv2d(rt, backend, x, w, bias, g, c, act)), act);
 }
 
 /** conv.conv2dBackwardInput with the autotuned input-gradient config. */

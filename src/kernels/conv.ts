@@ -34,6 +34,8 @@ import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
 import { isSoftwareAdapter } from './matmul.ts';
+import { activationWgsl } from './wgsl.ts';
+import type { FusedActivation } from '../backend/fused-activation.ts';
 
 // ---------------------------------------------------------------------------------------
 // Configuration.
@@ -228,8 +230,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = gid.x + gid.z * nwg.x * 64u;
   if (i >= p.total) { return; }`;
 
-/** Forward: thread i computes out[n, o, y, x] (i in row-major order); a = input, b = weight. */
-const DIRECT_FORWARD = `// conv2d 'direct' forward: thread i computes out[n, o, y, x] = bias[o] + Σ w[o, c, kh, kw]·in[n, g·cg + c, y·sh − pt + kh·dh, x·sw − pl + kw·dw].
+/** Forward: thread i computes out[n, o, y, x] (i in row-major order); a = input, b = weight; `act` applied as it is stored. */
+const directForward = (act: FusedActivation | null): string => `// conv2d 'direct' forward: thread i computes out[n, o, y, x] = ${act ?? ''}(bias[o] + Σ w[o, c, kh, kw]·in[n, g·cg + c, y·sh − pt + kh·dh, x·sw − pl + kw·dw]).
 ${directHead(true)}
 ${DIRECT_MAIN}
   let x = i % p.ow;
@@ -252,7 +254,7 @@ ${DIRECT_MAIN}
       }
     }
   }
-  out[i] = acc;
+  out[i] = ${activationWgsl(act, 'acc')};
 }`;
 
 /**
@@ -374,6 +376,8 @@ interface ForwardSpec {
    * kernel row slide down by one per kernel row and only one new row is loaded per (c, kh).
    */
   win: boolean;
+  /** Activation applied as each output is stored (the forward conv only), or null. */
+  act: FusedActivation | null;
 }
 
 const XYZW = 'xyzw';
@@ -392,7 +396,7 @@ function usedPositions(tn: number, kw: number, sw: number, dw: number): number[]
  * (vec4 over 4 output channels, or single channels when tm < 4) per (group, c, kh, kw).
  */
 function forwardSource(s: ForwardSpec): string {
-  const { tm, tn, tr, wg, kw: KW, sw: SW, dw: DW, x4, batchFast, lanes: LN, win } = s;
+  const { tm, tn, tr, wg, kw: KW, sw: SW, dw: DW, x4, batchFast, lanes: LN, win, act } = s;
   const vecM = tm % 4 === 0;
   const V = vecM ? tm / 4 : tm; // weight units per (kh, kw)
   const U = vecM ? 'vec4<f32>' : 'f32';
@@ -576,7 +580,7 @@ function forwardSource(s: ForwardSpec): string {
   line(`      let o = (ob + oh0 + r) * p.ow + ow0 + t;`);
   for (let e = 0; e < E; e++) {
     const m = `m0 + v * ${E}u + ${e}u`;
-    line(`      if (${m} < p.mg) { out[o + (${m}) * p.oh * p.ow] = val${vecM ? `.${XYZW[e]}` : ''}; }`);
+    line(`      if (${m} < p.mg) { out[o + (${m}) * p.oh * p.ow] = ${activationWgsl(act, `val${vecM ? `.${XYZW[e]}` : ''}`)}; }`);
   }
   line(`    }`);
   line(`  }`);
@@ -843,6 +847,7 @@ function registerForward(
   ws: { off: number; g: number; m: number; c: number; h: number; w: number },
   bias: { s: GpuStorage; off: number; stride: number } | null,
   geo: { n: number; c: number; h: number; w: number; m: number; oh: number; ow: number; groups: number; kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; pt: number; pl: number },
+  act: FusedActivation | null = null,
 ): GpuStorage {
   const { n, c, h, w: wd, m, oh, ow, groups, kh, kw, sh, sw, dh, dw, pt, pl } = geo;
   const cg = c / groups;
@@ -877,7 +882,7 @@ function registerForward(
     if (cfg.cols === 0) tr = Math.max(1, Math.min(tr, Math.floor(FMA_BUDGET / (tn * units * kw))));
     const win = tr > 1 && sh === dh;
     const x4 = xsw === 1 && aligned4(xv.offset, xsn!, xsc!, xsh!, pl) && (tn * sw) % 4 === 0;
-    const spec: ForwardSpec = { tm, tn, tr, wg: cfg.workgroup, kw, sw, dw, x4, batchFast: cfg.batchFast, lanes, win };
+    const spec: ForwardSpec = { tm, tn, tr, wg: cfg.workgroup, kw, sw, dw, x4, batchFast: cfg.batchFast, lanes, win, act };
     const tilesW = Math.ceil(ow / tn);
     const tilesH = Math.ceil(oh / tr);
     const tiles = n * tilesH * tilesW;
@@ -885,7 +890,7 @@ function registerForward(
     const max = Math.min(rt.limits.maxComputeWorkgroupsPerDimension, MAX_GROUPS);
     if (groups * mBlocks > max) throw new ShapeError('conv2d', `${m} output channels in ${groups} groups need ${groups * mBlocks} workgroups in y (limit ${max})`);
     const [gx, gz] = fold(tiles, spec.wg, max);
-    const key = `fwd|${tm}|${tn}|${tr}|${spec.wg}|${kw}|${sw}|${dw}|${x4}|${spec.batchFast}|${lanes}|${spec.win}`;
+    const key = `fwd|${tm}|${tn}|${tr}|${spec.wg}|${kw}|${sw}|${dw}|${x4}|${spec.batchFast}|${lanes}|${spec.win}|${act}`;
     const src = cachedSource(key, () => forwardSource(spec));
     const p: Params = {
       n, c, h, w: wd, m, oh, ow, groups, cg, mg, kh, kw, sh, sw, dh, dw, pt, pl,
@@ -893,7 +898,7 @@ function registerForward(
       bOff: bias?.off ?? 0, bs: bias?.stride ?? 0, hasBias: bias ? 1 : 0,
       tiles, tilesW, tilesH, mBlocks, mp4, nres: tr * tn * (vecM ? tm / 4 : tm),
     };
-    rt.dispatch(rt.kernel(`conv2d_register_fwd_${x4 ? 'x4' : 'xs'}${lanes ? '_sg' : ''}`, src), [out.buffer, xs.buffer, wp.buffer, (bias?.s ?? wp).buffer], pack(p), [gx, groups * mBlocks, gz]);
+    rt.dispatch(rt.kernel(`conv2d_register_fwd_${x4 ? 'x4' : 'xs'}${lanes ? '_sg' : ''}${act ? `_${act}` : ''}`, src), [out.buffer, xs.buffer, wp.buffer, (bias?.s ?? wp).buffer], pack(p), [gx, groups * mBlocks, gz]);
   } finally {
     wp.release();
   }
@@ -920,7 +925,9 @@ function registerFits(kw: number, sw: number, dw: number, cols: number): boolean
  * Forward conv2d: x [N, Cin, H, W], w [Cout, Cin/g, kH, kW], optional bias [Cout] → fresh contiguous [N, Cout, Ho, Wo].
  * @example conv2d(rt, backend, xView, wView, null, geometry)
  */
-export function conv2d(rt: GpuRuntime, backend: Backend, x: View, w: View, bias: View | null, g: Conv2dGeometry, config: ConvConfig = convConfig(rt)): GpuStorage {
+export function conv2d(
+  rt: GpuRuntime, backend: Backend, x: View, w: View, bias: View | null, g: Conv2dGeometry, config: ConvConfig = convConfig(rt), act: FusedActivation | null = null,
+): GpuStorage {
   const op = 'conv2d';
   const cg = g.inChannels / g.groups;
   const xs = storageOf(op, x, 'input', [g.batch, g.inChannels, g.height, g.width]);
@@ -934,13 +941,13 @@ export function conv2d(rt: GpuRuntime, backend: Backend, x: View, w: View, bias:
       { off: w.offset, g: (g.outChannels / g.groups) * wsm!, m: wsm!, c: wsc!, h: wsh!, w: wsw! },
       bs ? { s: bs, off: bias!.offset, stride: strides(bias!)[0]! } : null,
       { n: g.batch, c: g.inChannels, h: g.height, w: g.width, m: g.outChannels, oh: g.outH, ow: g.outW, groups: g.groups,
-        kh: g.kernelH, kw: g.kernelW, sh: g.strideH, sw: g.strideW, dh: g.dilationH, dw: g.dilationW, pt: g.padTop, pl: g.padLeft });
+        kh: g.kernelH, kw: g.kernelW, sh: g.strideH, sw: g.strideW, dh: g.dilationH, dw: g.dilationW, pt: g.padTop, pl: g.padLeft }, act);
   }
   const total = g.batch * g.outChannels * g.outH * g.outW;
   const out = fresh(rt, backend, total);
   if (total === 0) return out;
   const [xsn, xsc, xsh, xsw] = strides(x);
-  dispatch1d(rt, 'conv2d_direct_fwd', DIRECT_FORWARD, [out.buffer, xs.buffer, wst.buffer, (bs ?? wst).buffer], {
+  dispatch1d(rt, `conv2d_direct_fwd${act ? `_${act}` : ''}`, cachedSource(`direct|fwd|${act}`, () => directForward(act)), [out.buffer, xs.buffer, wst.buffer, (bs ?? wst).buffer], {
     ...commonParams(g), xOff: x.offset, xsn, xsc, xsh, xsw, wOff: w.offset, wsm, wsc, wsh, wsw,
     bOff: bias?.offset ?? 0, bs: bias ? strides(bias)[0] : 0, hasBias: bias ? 1 : 0,
   }, total);

@@ -3,6 +3,7 @@
 
 import type { DType } from '../dtype.ts';
 import type { Backend, MemoryStats, Operand, RandomKind, RandomState, ReduceOp, View } from '../backend/types.ts';
+import type { FusedActivation } from '../backend/fused-activation.ts';
 import { contiguousStrides, isContiguous, numel as sizeOf } from '../shape.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import { GpuStorage } from './storage.ts';
@@ -64,7 +65,7 @@ export function createWebgpuBackend(rt: GpuRuntime): Backend & { runtime: GpuRun
     where: (cond, a, b, shape, dtype) => ew.where(rt, backend, cond, a, b, shape, dtype),
     copy: (dst: View, src: Operand) => ew.copy(rt, dst, src),
     reduce: (op: ReduceOp, x: View, reduceRank: number, outDtype: DType) => reduce(rt, backend, op, x, reduceRank, outDtype),
-    matmul: (a: View, b: View, bias?: View | null) => matmul(rt, backend, a, b, undefined, bias ?? null),
+    matmul: (a: View, b: View, bias?: View | null, act?: FusedActivation | null) => matmul(rt, backend, a, b, undefined, bias ?? null, act ?? null),
     random: (kind: RandomKind, numel: number, dtype: DType, state: RandomState, a: number, b: number) =>
       random(rt, backend, kind, numel, dtype, state, a, b),
     // Neural-network primitive families: one line (or a few) per primitive, inserted above the anchor.
@@ -87,7 +88,7 @@ export function createWebgpuBackend(rt: GpuRuntime): Backend & { runtime: GpuRun
     activationBackward: (op, x, g, params) => activationBackward(rt, backend, op, x, g, params),
     // Convolution (issue #4).
     // (conv-tune.ts picks each primitive's config per adapter and geometry, issue #7.)
-    conv2d: (x, w, bias, g) => convTuned.conv2d(rt, backend, x, w, bias, g),
+    conv2d: (x, w, bias, g, act) => convTuned.conv2d(rt, backend, x, w, bias, g, act ?? null),
     conv2dBackwardInput: (gy, w, g) => convTuned.conv2dBackwardInput(rt, backend, gy, w, g),
     conv2dBackwardWeight: (x, gy, g) => convTuned.conv2dBackwardWeight(rt, backend, x, gy, g),
     // Softmax family and losses (issue #4).

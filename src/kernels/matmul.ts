@@ -19,10 +19,12 @@
 //    Numbers: bench/matmul.ts.
 
 import type { Backend, View } from '../backend/types.ts';
+import type { FusedActivation } from '../backend/fused-activation.ts';
 import { DTypeError, DisposedError, ShapeError, ValueError, fmtShape } from '../errors.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { Candidate } from '../device/autotune.ts';
 import { GpuStorage } from './storage.ts';
+import { activationWgsl } from './wgsl.ts';
 
 /** How A and B are read; chosen per call from the views' strides and offsets. */
 type AMode = 'k4' | 'm4' | 's'; // vec4 along K, vec4 along M, scalar at any strides
@@ -219,6 +221,8 @@ interface RegisterSpec {
   bm: BMode;
   /** Bias fused into the epilogue: none, one per output column (n) or per row (m, the transposed product). */
   bias: 'none' | 'n' | 'm';
+  /** Activation applied as each output is stored (after the bias), or null. */
+  act: FusedActivation | null;
 }
 
 /**
@@ -228,7 +232,7 @@ interface RegisterSpec {
  * Loads clamp rows/columns to the matrix, so out-of-range lanes compute garbage they never store.
  */
 function registerSource(s: RegisterSpec): string {
-  const { rows: TM, cols: TN, wg, lanes: L, am, bm, bias } = s;
+  const { rows: TM, cols: TN, wg, lanes: L, am, bm, bias, act } = s;
   const vecK = am === 'k4' || bm === 'k4'; // K % 4 == 0 is then guaranteed: no K tail
   const out: string[] = [];
   const line = (x: string): void => void out.push(x);
@@ -343,7 +347,7 @@ function registerSource(s: RegisterSpec): string {
       for (let j = 0; j < 4; j++) {
         const c = `col0 + ${4 * v + j}u`;
         const add = bias === 'n' ? ` + bv${4 * v + j}` : bias === 'm' ? ' + br' : '';
-        line(`    if (${c} < p.n) { out[o + (${c}) * p.osn] = acc${r}_${v}.${XYZW[j]}${add}; }`);
+        line(`    if (${c} < p.n) { out[o + (${c}) * p.osn] = ${activationWgsl(act, `acc${r}_${v}.${XYZW[j]}${add}`)}; }`);
       }
     }
     line(`  }`);
@@ -363,7 +367,7 @@ function registerSource(s: RegisterSpec): string {
  * B[k0 + kk, col0 + n] (zero outside the matrix), walking whichever dim is unit-strided so
  * neighbouring threads read neighbouring addresses.
  */
-function tiledSource(tileK: number, aKFast: boolean, bNFast: boolean, bias = false): string {
+function tiledSource(tileK: number, aKFast: boolean, bNFast: boolean, bias = false, act: FusedActivation | null = null): string {
   const KT = tileK;
   const out: string[] = [];
   const line = (x: string): void => void out.push(x);
@@ -413,7 +417,7 @@ function tiledSource(tileK: number, aKFast: boolean, bNFast: boolean, bias = fal
     line(`  { let r = row0 + ty + ${16 * i}u;`);
     line(`    if (r < p.m) {`);
     for (let j = 0; j < 4; j++) {
-      line(`      { let c = col0 + tx + ${16 * j}u; if (c < p.n) { out[oBase + r * p.osm + c * p.osn] = acc${i}.${XYZW[j]}${bias ? ` + bv${j}` : ''}; } }`);
+      line(`      { let c = col0 + tx + ${16 * j}u; if (c < p.n) { out[oBase + r * p.osm + c * p.osn] = ${activationWgsl(act, `acc${i}.${XYZW[j]}${bias ? ` + bv${j}` : ''}`)}; } }`);
     }
     line(`    } }`);
   }
@@ -481,7 +485,7 @@ const bucket = (x: number): number => Math.ceil(Math.log2(Math.max(1, x)));
  * The config for this product: the fixed default when autotuning is off, else the tuner's
  * choice for its shape class (load modes, batch or not, and the size buckets of M, N, K).
  */
-function tunedConfig(rt: GpuRuntime, a: View, b: View, sa: GpuStorage, sb: GpuStorage, bias: BiasArg): MatmulConfig {
+function tunedConfig(rt: GpuRuntime, a: View, b: View, sa: GpuStorage, sb: GpuStorage, bias: BiasArg, act: FusedActivation | null): MatmulConfig {
   const fallback = matmulConfig(rt);
   if (rt.tuner.mode === 'off') return fallback;
   const p = problemOf(a, b);
@@ -491,7 +495,7 @@ function tunedConfig(rt: GpuRuntime, a: View, b: View, sa: GpuStorage, sb: GpuSt
   return rt.tuner.choose('matmul', shapeClass, candidates, cand(fallback), (cfg) => {
     const scratch = new GpuStorage(sa.backend, rt, rt.pool.acquire(Math.max(p.batch * p.m * p.n, 1) * 4), 'float32', p.batch * p.m * p.n);
     try {
-      launch(rt, cfg, a, b, sa, sb, scratch, bias);
+      launch(rt, cfg, a, b, sa, sb, scratch, bias, act);
     } finally {
       scratch.release();
     }
@@ -508,7 +512,9 @@ function tunedConfig(rt: GpuRuntime, a: View, b: View, sa: GpuStorage, sb: GpuSt
  * const out = matmul(rt, backend, { storage: x, shape: [1, 2, 3], strides: [6, 3, 1], offset: 0 },
  *                                 { storage: w, shape: [1, 3, 4], strides: [0, 1, 3], offset: 0 }); // x @ wᵀ
  */
-export function matmul(rt: GpuRuntime, backend: Backend, a: View, b: View, config?: MatmulConfig, bias: View | null = null): GpuStorage {
+export function matmul(
+  rt: GpuRuntime, backend: Backend, a: View, b: View, config?: MatmulConfig, bias: View | null = null, act: FusedActivation | null = null,
+): GpuStorage {
   const op = 'matmul';
   if (a.shape.length !== 3 || b.shape.length !== 3) {
     throw new ShapeError(op, `expected rank-3 operands [B, M, K] and [B, K, N], got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`, [a.shape, b.shape]);
@@ -525,14 +531,14 @@ export function matmul(rt: GpuRuntime, backend: Backend, a: View, b: View, confi
     if (bias.shape.length !== 1 || bias.shape[0] !== n) throw new ShapeError(op, `bias of shape ${fmtShape(bias.shape)} does not match ${n} output columns`, [bias.shape]);
     biasArg = { view: bias, storage: viewStorage(op, bias, 'bias') };
   }
-  config ??= override ?? tunedConfig(rt, a, b, sa, sb, biasArg);
+  config ??= override ?? tunedConfig(rt, a, b, sa, sb, biasArg, act);
   if (config !== REGISTER_DEFAULT && config !== REGISTER_NO_SUBGROUPS && config !== TILED_DEFAULT) checkConfig(config);
 
   const numel = batch * m * n;
   const result = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(numel, 1) * 4), 'float32', numel);
   if (numel === 0) return result;
   try {
-    launch(rt, config, a, b, sa, sb, result, biasArg);
+    launch(rt, config, a, b, sa, sb, result, biasArg, act);
   } catch (e) {
     result.release();
     throw e;
@@ -561,7 +567,9 @@ function problemOf(a: View, b: View): Problem {
   return p;
 }
 
-function launch(rt: GpuRuntime, config: MatmulConfig, a: View, b: View, sa: GpuStorage, sb: GpuStorage, result: GpuStorage, bias: BiasArg = null): void {
+function launch(
+  rt: GpuRuntime, config: MatmulConfig, a: View, b: View, sa: GpuStorage, sb: GpuStorage, result: GpuStorage, bias: BiasArg = null, act: FusedActivation | null = null,
+): void {
   const [batch, m, k] = a.shape as [number, number, number];
   const n = b.shape[2]!;
   const p = problemOf(a, b);
@@ -576,10 +584,10 @@ function launch(rt: GpuRuntime, config: MatmulConfig, a: View, b: View, sa: GpuS
     const tiling = { rowTiles: Math.ceil(m / 64), colTiles: Math.ceil(n / 64) };
     const aKFast = Math.abs(p.sak) <= Math.abs(p.sam);
     const bNFast = Math.abs(p.sbn) <= Math.abs(p.sbk);
-    const key = `tiled|${config.tileK}|${aKFast}|${bNFast}|${!!bias}`;
-    const src = cachedSource(key, () => tiledSource(config.tileK, aKFast, bNFast, !!bias));
+    const key = `tiled|${config.tileK}|${aKFast}|${bNFast}|${!!bias}|${act}`;
+    const src = cachedSource(key, () => tiledSource(config.tileK, aKFast, bNFast, !!bias, act));
     const g = grid(tiling.rowTiles * tiling.colTiles * batch, maxDim);
-    rt.dispatch(rt.kernel(`matmul_tiled_k${config.tileK}${bias ? '_bias' : ''}`, src), [result.buffer, sa.buffer, sb.buffer, ...biasBuf], params(p, tiling), g);
+    rt.dispatch(rt.kernel(`matmul_tiled_k${config.tileK}${bias ? '_bias' : ''}${act ? `_${act}` : ''}`, src), [result.buffer, sa.buffer, sb.buffer, ...biasBuf], params(p, tiling), g);
     return;
   }
 
@@ -596,10 +604,11 @@ function launch(rt: GpuRuntime, config: MatmulConfig, a: View, b: View, sa: GpuS
     am: k === 0 ? 's' : aMode(q),
     bm: k === 0 ? 's' : bMode(q),
     bias: !bias ? 'none' : q === p ? 'n' : 'm',
+    act,
   };
   const tiling = { rowTiles: Math.ceil(q.m / spec.rows), colTiles: Math.ceil(q.n / (spec.wg * spec.cols)) };
-  const key = `register|${spec.rows}|${spec.cols}|${spec.wg}|${spec.lanes}|${spec.am}|${spec.bm}|${spec.bias}`;
+  const key = `register|${spec.rows}|${spec.cols}|${spec.wg}|${spec.lanes}|${spec.am}|${spec.bm}|${spec.bias}|${spec.act}`;
   const src = cachedSource(key, () => registerSource(spec));
   const g = grid(tiling.rowTiles * tiling.colTiles * batch, maxDim);
-  rt.dispatch(rt.kernel(`matmul_register_${spec.am}_${spec.bm}${bias ? '_bias' : ''}`, src), [result.buffer, ...inputs, ...biasBuf], params(q, tiling), g);
+  rt.dispatch(rt.kernel(`matmul_register_${spec.am}_${spec.bm}${bias ? '_bias' : ''}${act ? `_${act}` : ''}`, src), [result.buffer, ...inputs, ...biasBuf], params(q, tiling), g);
 }

@@ -2,6 +2,7 @@
 // the flat-index helpers, grid sizing. Every kernel file builds its shader from these,
 // so indexing conventions live in one place.
 
+import type { FusedActivation } from '../backend/fused-activation.ts';
 import type { DType } from '../dtype.ts';
 
 /** Highest rank a strided kernel indexes directly (after dim coalescing). */
@@ -79,4 +80,21 @@ export function scalarBits(value: number, d: DType): number {
 export function isNanExpr(x: string, t: string): string {
   const u = t.replace('f32', 'u32');
   return `((bitcast<${u}>(${x}) & ${u}(0x7fffffffu)) > ${u}(0x7f800000u))`;
+}
+
+/**
+ * WGSL of a fused activation (src/backend/fused-activation.ts) applied to the f32 expression `x`
+ * in a matmul/conv epilogue; `x` itself without one. tanh clamps first, as the elementwise one.
+ */
+export function activationWgsl(act: FusedActivation | null, x: string): string {
+  switch (act) {
+    case 'relu':
+      return `max(${x}, 0.0)`;
+    case 'sigmoid':
+      return `(1.0 / (1.0 + exp(-(${x}))))`;
+    case 'tanh':
+      return `tanh(clamp(${x}, -10.0, 10.0))`;
+    default:
+      return x;
+  }
 }

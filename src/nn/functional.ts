@@ -18,16 +18,19 @@ export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
 export const tanh = (x: Tensor): Tensor => x.tanh();
 
 /**
- * y = x Wᵀ + b with W of shape [out, in] (PyTorch's layout), x of shape [..., in].
+ * y = x Wᵀ + b with W of shape [out, in] (PyTorch's layout), x of shape [..., in]. With a bias it
+ * is one matmul dispatch that adds the bias in its epilogue, not matmul + add; `opts.activation`
+ * (webgrad's addition, like TF.js's fused.matMul) applies 'relu', 'sigmoid' or 'tanh' there too.
  * @example F.linear(x /* [64, 784] *\/, w /* [128, 784] *\/, b /* [128] *\/) // [64, 128]
+ * @example F.linear(x, w, b, { activation: 'relu' }) // F.relu(F.linear(x, w, b)) in one kernel
  */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  // With a bias: one matmul dispatch that adds it in its epilogue (issue #7), not matmul + add.
-  if (bias) return M.linear(x, weight, bias);
-  return M.matmul(x, weight.T);
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: M.LinearOptions = {}): Tensor {
+  return M.linear(x, weight, bias ?? null, opts);
 }
 
-// Convolution (issue #4): conv2d(input, weight, bias?, { stride, padding, dilation, groups }).
+export type { LinearOptions } from '../autograd/ops/matmul.ts';
+
+// Convolution (issue #4): conv2d(input, weight, bias?, { stride, padding, dilation, groups, activation }).
 /**
  * 2-D convolution of an NCHW input with a [Cout, Cin/groups, kH, kW] weight (PyTorch's F.conv2d).
  * @example F.conv2d(x /* [64, 1, 28, 28] *\/, w /* [20, 1, 5, 5] *\/, b, { padding: 2 }) // [64, 20, 28, 28]

@@ -85,6 +85,49 @@ describe.each([
   });
 });
 
+describe('conv2d with a fused activation', () => {
+  const acts = ['relu', 'sigmoid', 'tanh'] as const;
+
+  it('relu / sigmoid / tanh in the direct and register kernels match the reference, gradients included', async () => {
+    // Small cases run on the direct kernels by default; the register ones are forced after (each
+    // activation there is a large pipeline to compile, so two of them).
+    for (const activation of acts) await gradcheck(fn({ ...CASES[0]!.opts, activation }), operands(CASES[0]!, 11), { ...TOL, fast: true });
+    setConvConfig({ ...SOFTWARE_CONFIG, minFlops: 0 });
+    await gradcheck(fn({ ...CASES[0]!.opts, activation: 'relu' }), operands(CASES[0]!, 12), { ...TOL, fast: true });
+    await gradcheck(fn({ ...CASES[4]!.opts, activation: 'tanh' }), operands(CASES[4]!, 13), { ...TOL, fast: true });
+  });
+
+  it('equals the separate activation on the tutorial conv1 at batch 64, one dispatch fewer', async () => {
+    const x = input([64, 1, 28, 28], { requiresGrad: false });
+    const w = input([20, 1, 5, 5], { seed: 2, requiresGrad: false });
+    const b = input([20], { seed: 3, requiresGrad: false });
+    const rt = (getBackend('webgpu') as unknown as { runtime: GpuRuntime }).runtime;
+    for (const activation of acts) {
+      const d0 = rt.stats.dispatches;
+      const fused = conv2d(x, w, b, { activation });
+      const d1 = rt.stats.dispatches;
+      const plain = conv2d(x, w, b)[activation]();
+      expect(rt.stats.dispatches - d1).toBe(d1 - d0 + 1);
+      const [a, c] = [await fused.data(), await plain.data()];
+      let worst = 0;
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - c[i]!));
+      expect(worst).toBeLessThan(1e-5);
+      fused.dispose();
+      plain.dispose();
+    }
+    [x, w, b].forEach((t) => t.dispose());
+  });
+
+  it('rejects an unknown activation before enqueueing anything', () => {
+    const x = input([1, 1, 4, 4], { requiresGrad: false });
+    const w = input([1, 1, 3, 3], { requiresGrad: false });
+    // @ts-expect-error: not a fused activation
+    expect(() => conv2d(x, w, null, { activation: 'elu' })).toThrow(/conv2d: activation must be one of 'relu', 'sigmoid', 'tanh', got "elu"/);
+    x.dispose();
+    w.dispose();
+  });
+});
+
 describe('the tutorial shapes at batch 64', () => {
   // Forward and both gradients on WebGPU against the float64 reference, element by element.
   it.each([

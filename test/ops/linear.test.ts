@@ -49,3 +49,55 @@ describe('F.linear (fused bias)', () => {
     layer.dispose();
   });
 });
+
+describe('F.linear with a fused activation', () => {
+  const acts = ['relu', 'sigmoid', 'tanh'] as const;
+  type T = import('../../src/index.ts').Tensor;
+
+  it('relu / sigmoid / tanh in the epilogue match the reference with gradients, wide and narrow outputs', async () => {
+    for (const activation of acts) {
+      const f = (x: T, w: T, b: T) => F.linear(x, w, b, { activation });
+      // The narrow output runs as the transposed product (bias per row).
+      await gradcheck(f, [input([17, 9], { seed: 1 }), input([129, 9], { seed: 2 }), input([129], { seed: 3 })], TOL);
+      await gradcheck(f, [input([129, 17], { seed: 4 }), input([3, 17], { seed: 5 }), input([3], { seed: 6 })], TOL);
+    }
+  });
+
+  it('relu on the other kernel variants, batched inputs, a strided bias and without a bias', async () => {
+    const f = (x: T, w: T, b: T) => F.linear(x, w, b, { activation: 'relu' });
+    for (const cfg of [TILED_DEFAULT, REGISTER_NO_SUBGROUPS]) {
+      setMatmulConfig(cfg);
+      await gradcheck(f, [input([37, 20]), input([10, 20], { seed: 2 }), input([10], { seed: 3 })], TOL);
+    }
+    setMatmulConfig(null);
+    await gradcheck((x: T, w: T, b: T) => f(x, w, b.slice(0, 0, 12, 2)), [input([2, 3, 8]), input([6, 8], { seed: 2 }), input([12], { seed: 3 })], TOL);
+    await gradcheck((x: T, w: T) => F.linear(x, w, null, { activation: 'relu' }), [input([5, 8]), input([6, 8], { seed: 2 })], TOL);
+  });
+
+  it('equals the unfused activation of the linear layer, in one dispatch', async () => {
+    const x = input([33, 16]);
+    const w = input([12, 16], { seed: 2 });
+    const b = input([12], { seed: 3 });
+    const rt = gpuRuntime();
+    for (const activation of acts) {
+      const d0 = rt.stats.dispatches;
+      const fused = F.linear(x, w, b, { activation });
+      expect(rt.stats.dispatches - d0).toBe(1);
+      const plain = F.linear(x, w, b)[activation]();
+      const [a, c] = [await fused.data(), await plain.data()];
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - c[i]!)).toBeLessThan(1e-5);
+      fused.dispose();
+      plain.dispose();
+    }
+    [x, w, b].forEach((t) => t.dispose());
+  });
+
+  it('rejects an unknown activation before enqueueing anything', () => {
+    const x = input([2, 3]);
+    const w = input([4, 3]);
+    // @ts-expect-error: not a fused activation
+    expect(() => F.linear(x, w, null, { activation: 'gelu' })).toThrow(/linear: activation must be one of 'relu', 'sigmoid', 'tanh', got "gelu"/);
+    x.dispose();
+    w.dispose();
+  });
+});

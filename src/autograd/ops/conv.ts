@@ -10,6 +10,8 @@ import type { Tensor } from '../../tensor/tensor.ts';
 import { scope } from '../../tensor/scope.ts';
 import { apply, type OpDef } from '../function.ts';
 import { backendOf, wrap } from './common.ts';
+import { activationGrad } from './elementwise.ts';
+import { FUSED_ACTIVATIONS, type FusedActivation } from '../../backend/fused-activation.ts';
 
 /** Options of {@link conv2d}, as in torch.nn.functional.conv2d (camelCase). */
 export interface Conv2dOptions {
@@ -24,6 +26,11 @@ export interface Conv2dOptions {
   dilation?: number | readonly [number, number];
   /** Input and output channels split into this many independent groups (default 1). */
   groups?: number;
+  /**
+   * webgrad's addition (like TF.js's fused.conv2d): 'relu', 'sigmoid' or 'tanh' applied in the
+   * convolution's own kernel as it stores each output, instead of a separate op over the output.
+   */
+  activation?: FusedActivation;
 }
 
 const OP = 'conv2d';
@@ -69,6 +76,9 @@ function geometry(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions
   if (kernelH === 0 || kernelW === 0 || cinG === 0) throw new ShapeError(OP, `weight ${fmtShape(w.shape)} has a zero-size dim`, [w.shape]);
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== outChannels)) {
     throw new ShapeError(OP, `bias ${fmtShape(bias.shape)} does not match weight ${fmtShape(w.shape)}: expected [${outChannels}]`, [bias.shape, w.shape]);
+  }
+  if (opts.activation !== undefined && !FUSED_ACTIVATIONS.includes(opts.activation)) {
+    throw new ValueError(OP, `activation must be one of ${FUSED_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(opts.activation)}`);
   }
   const [strideH, strideW] = pair('stride', opts.stride ?? 1, 1);
   const [dilationH, dilationW] = pair('dilation', opts.dilation ?? 1, 1);
@@ -120,12 +130,33 @@ const conv2dDef: OpDef<Conv2dGeometry> = {
   name: OP,
   forward: ([x, w, b], g) => wrap(backendOf(OP, x!, w!, ...(b ? [b] : [])).conv2d(x!.layout, w!.layout, b ? b.layout : null, g), outShape(g)),
   save: ([x, w]) => [x!, w!],
-  backward: (gy, [x, w], g, needs) => [
-    needs[0] ? convInputGrad(gy, w!, g) : null, // ∂L/∂x = convᵀ(gy, w)
-    needs[1] ? convWeightGrad(x!, gy, g) : null, // ∂L/∂w[co,ci,kh,kw] = Σ gy[n,co,oh,ow]·x[n,ci,ih,iw]
-    needs[2] ? gy.sum([0, 2, 3]) : null, // ∂L/∂b[co] = Σ_{n,oh,ow} gy[n,co,oh,ow]
-  ],
+  backward: (gy, [x, w], g, needs) => convGrads(gy, x!, w!, g, needs),
 };
+
+/** Gradients of conv(x, w) + b given the gradient gy of that sum. */
+function convGrads(gy: Tensor, x: Tensor, w: Tensor, g: Conv2dGeometry, needs: readonly boolean[]): (Tensor | null)[] {
+  return [
+    needs[0] ? convInputGrad(gy, w, g) : null, // ∂L/∂x = convᵀ(gy, w)
+    needs[1] ? convWeightGrad(x, gy, g) : null, // ∂L/∂w[co,ci,kh,kw] = Σ gy[n,co,oh,ow]·x[n,ci,ih,iw]
+    needs[2] ? gy.sum([0, 2, 3]) : null, // ∂L/∂b[co] = Σ_{n,oh,ow} gy[n,co,oh,ow]
+  ];
+}
+
+/**
+ * y = act(conv(x, w) + b) in one kernel (the activation in the forward's epilogue). Backward
+ * turns gy into the pre-activation gradient with the saved output (act'(y)·gy), then as conv2d.
+ */
+const conv2dActDef: OpDef<{ g: Conv2dGeometry; act: FusedActivation }> = {
+  name: OP,
+  forward: ([x, w, b], { g, act }) => wrap(backendOf(OP, x!, w!, ...(b ? [b] : [])).conv2d(x!.layout, w!.layout, b ? b.layout : null, g, act), outShape(g)),
+  save: ([x, w], y) => [x!, w!, y],
+  backward: (gy, [x, w, y], { g, act }, needs) => convGrads(activationGrad(act, gy, y!), x!, w!, g, needs),
+};
+
+/** The forward op for these options: with a fused activation or without. */
+function convApply(inputs: Tensor[], g: Conv2dGeometry, act: FusedActivation | undefined): Tensor {
+  return act ? apply(conv2dActDef, inputs, { g, act }) : apply(conv2dDef, inputs, g);
+}
 
 // gx = convᵀ(gy, w) is bilinear in (gy, w): d/dgy is the forward conv, d/dw the weight gradient.
 const inputGradDef: OpDef<Conv2dGeometry> = {
@@ -167,9 +198,9 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts
     return scope(() => {
       const x = input.unsqueeze(0);
       const g = geometry(x, weight, bias ?? null, opts, input.shape);
-      return apply(conv2dDef, bias ? [x, weight, bias] : [x, weight], g).squeeze(0);
+      return convApply(bias ? [x, weight, bias] : [x, weight], g, opts.activation).squeeze(0);
     });
   }
   const g = geometry(input, weight, bias ?? null, opts);
-  return apply(conv2dDef, bias ? [input, weight, bias] : [input, weight], g);
+  return convApply(bias ? [input, weight, bias] : [input, weight], g, opts.activation);
 }

@@ -4,6 +4,7 @@
 import type { DType } from '../../dtype.ts';
 import { promote, scalarResult } from '../../dtype.ts';
 import type { BinaryOp, Operand, UnaryOp } from '../../backend/types.ts';
+import type { FusedActivation } from '../../backend/fused-activation.ts';
 import { broadcastShapes, broadcastStrides, type Shape } from '../../shape.ts';
 import { DTypeError } from '../../errors.ts';
 import type { Tensor, TensorOrScalar } from '../../tensor/tensor.ts';
@@ -42,6 +43,19 @@ const UNARY_GRAD: Partial<Record<UnaryOp, { save: 'x' | 'y' | 'none'; grad: (g: 
   ceil: { save: 'none', grad: (g) => g.zerosLike() },
   round: { save: 'none', grad: (g) => g.zerosLike() },
 };
+
+/**
+ * The gradient through an activation fused into a matmul/conv epilogue, from its output `y`:
+ * the same rule as the unary op's.
+ */
+export function activationGrad(act: FusedActivation, g: Tensor, y: Tensor): Tensor {
+  return UNARY_GRAD[act]!.grad(g, y);
+}
+
+/** `act` applied as its own op: where an epilogue cannot take it (unfused fallbacks). */
+export function applyActivation(act: FusedActivation | null, x: Tensor): Tensor {
+  return act ? apply(unaryDef(act), [x], undefined) : x;
+}
 
 const unaryDefs = new Map<UnaryOp, OpDef>();
 function unaryDef(op: UnaryOp): OpDef {

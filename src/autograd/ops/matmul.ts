@@ -2,12 +2,14 @@
 // transposed operands are read in place), and `matmul` built on it with PyTorch's rules
 // for 1-D operands and broadcast batch dims.
 
-import { DTypeError, ShapeError, fmtShape } from '../../errors.ts';
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../../errors.ts';
+import { FUSED_ACTIVATIONS, type FusedActivation } from '../../backend/fused-activation.ts';
 import { broadcastShapes, numel } from '../../shape.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { scope } from '../../tensor/scope.ts';
 import { apply, type OpDef } from '../function.ts';
 import { backendOf, wrap } from './common.ts';
+import { activationGrad, applyActivation } from './elementwise.ts';
 
 /** d(AB) = g Bᵀ for A and Aᵀ g for B, both as transposed views (no copies). */
 const bmmDef: OpDef = {
@@ -70,40 +72,60 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
- * x [M, K] · Wᵀ + bias with W [N, K] and bias [N] added to every row, in one kernel (the bias
- * rides in the matmul's epilogue; Wᵀ is read in place). d/dx = g·W, d/dW = gᵀ·x,
- * d/dbias = Σ_rows g.
+ * act(x [M, K] · Wᵀ + bias) with W [N, K] and bias [N] added to every row, in one kernel (the
+ * bias and the optional activation ride in the matmul's epilogue; Wᵀ is read in place). With
+ * z the pre-activation gradient (g itself without an activation, else act'(y)·g from the saved
+ * output y): d/dx = z·W, d/dW = zᵀ·x, d/dbias = Σ_rows z.
  */
-const addmmDef: OpDef = {
+const addmmDef: OpDef<FusedActivation | null> = {
   name: 'addmm',
-  forward: ([x, w, bias]) => {
+  forward: ([x, w, bias], act) => {
     const be = backendOf('linear', x!, w!, bias!);
     const xl = x!.layout;
     const wl = w!.layout;
     const a = { ...xl, shape: [1, ...xl.shape], strides: [0, ...xl.strides] };
     const b = { ...wl, shape: [1, wl.shape[1]!, wl.shape[0]!], strides: [0, wl.strides[1]!, wl.strides[0]!] };
-    return wrap(be.matmul(a, b, bias!.layout), [x!.shape[0]!, w!.shape[0]!]);
+    return wrap(be.matmul(a, b, bias!.layout, act), [x!.shape[0]!, w!.shape[0]!]);
   },
-  save: ([x, w]) => [x!, w!],
-  backward: (g, [x, w], _a, needs) => [needs[0] ? matmul(g, w!) : null, needs[1] ? matmul(g.T, x!) : null, needs[2] ? g.sum(0) : null],
+  save: ([x, w], y, act) => (act ? [x!, w!, y] : [x!, w!]),
+  backward: (g, [x, w, y], act, needs) => {
+    const z = act ? activationGrad(act, g, y!) : g;
+    return [needs[0] ? matmul(z, w!) : null, needs[1] ? matmul(z.T, x!) : null, needs[2] ? z.sum(0) : null];
+  },
 };
+
+/** Options of {@link linear} beyond PyTorch's F.linear. */
+export interface LinearOptions {
+  /**
+   * An activation applied in the same kernel as the product and the bias (like TF.js's
+   * `fused.matMul`): `F.linear(x, w, b, { activation: 'relu' })` equals `F.relu(F.linear(x, w, b))`
+   * in one dispatch and one pass over the output.
+   */
+  activation?: FusedActivation;
+}
 
 /**
  * y = x Wᵀ + b with W [out, in], b [out], x [..., in] (F.linear), as one matmul dispatch with the
- * bias fused into its epilogue instead of a matmul and a broadcast add.
+ * bias (and `opts.activation`, if any) fused into its epilogue instead of a matmul, a broadcast
+ * add and an activation.
  * @example linear(x /* [64, 784] *\/, w /* [128, 784] *\/, b /* [128] *\/) // [64, 128]
+ * @example linear(x, w, b, { activation: 'relu' }) // relu(x·Wᵀ + b), one kernel
  */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, opts: LinearOptions = {}): Tensor {
   checkOperands('linear', x, weight);
-  bias.assertAlive('linear');
-  const inF = x.shape[x.ndim - 1]!;
-  if (weight.ndim !== 2 || weight.shape[1] !== inF || bias.ndim !== 1 || bias.shape[0] !== weight.shape[0] || bias.dtype !== 'float32') {
-    // Anything unusual (a 1-D weight, a broadcast bias): the unfused formula, with its own checks.
-    return scope(() => matmul(x, weight.T).add(bias));
+  const act = opts.activation ?? null;
+  if (act !== null && !FUSED_ACTIVATIONS.includes(act)) {
+    throw new ValueError('linear', `activation must be one of ${FUSED_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(act)}`);
   }
-  if (x.ndim === 2) return apply(addmmDef, [x, weight, bias], undefined);
+  bias?.assertAlive('linear');
+  const inF = x.shape[x.ndim - 1]!;
+  if (!bias || weight.ndim !== 2 || weight.shape[1] !== inF || bias.ndim !== 1 || bias.shape[0] !== weight.shape[0] || bias.dtype !== 'float32') {
+    // No bias, or anything unusual (a 1-D weight, a broadcast bias): the unfused formula, with its own checks.
+    return scope(() => applyActivation(act, bias ? matmul(x, weight.T).add(bias) : matmul(x, weight.T)));
+  }
+  if (x.ndim === 2) return apply(addmmDef, [x, weight, bias], act);
   const lead = x.shape.slice(0, -1);
-  return scope(() => apply(addmmDef, [x.reshape([numel(lead), inF]), weight, bias], undefined).reshape([...lead, weight.shape[0]!]));
+  return scope(() => apply(addmmDef, [x.reshape([numel(lead), inF]), weight, bias], act).reshape([...lead, weight.shape[0]!]));
 }
 
 /** 2-D matrix product. */

@@ -6,6 +6,7 @@ import type { View } from '../types.ts';
 import type { Conv2dGeometry } from '../conv-geometry.ts';
 import { ShapeError, fmtShape } from '../../errors.ts';
 import { cpuStorageOf, viewPositions } from './storage.ts';
+import { activate, type FusedActivation } from '../fused-activation.ts';
 
 type Dims4 = readonly [number, number, number, number];
 
@@ -46,8 +47,8 @@ function fill(dims: Dims4, at: (a: number, b: number, c: number, d: number) => n
   return out;
 }
 
-/** out[n, co, oh, ow] = bias[co] + Σ_{ci, kh, kw} w[co, ci, kh, kw] · x[n, g·Cin/G + ci, oh·sh − pt + kh·dh, ow·sw − pl + kw·dw]. */
-export function conv2d(xv: View, wv: View, bv: View | null, g: Conv2dGeometry): Float64Array {
+/** out[n, co, oh, ow] = act(bias[co] + Σ_{ci, kh, kw} w[co, ci, kh, kw] · x[n, g·Cin/G + ci, oh·sh − pt + kh·dh, ow·sw − pl + kw·dw]). */
+export function conv2d(xv: View, wv: View, bv: View | null, g: Conv2dGeometry, act: FusedActivation | null = null): Float64Array {
   const op = 'cpu.conv2d';
   const { cinG, coutG, ...sz } = layout(g);
   const x = open(op, xv, sz.input, 'input');
@@ -72,7 +73,7 @@ export function conv2d(xv: View, wv: View, bv: View | null, g: Conv2dGeometry): 
         }
       }
     }
-    return acc;
+    return activate(act, acc);
   });
 }
 

@@ -56,7 +56,7 @@ export const cpuBackend: Backend = {
   binary: (op, a, b, shape, dtype, outDtype) => wrap(outDtype, binary(op, a, b, shape, dtype, outDtype)),
   where: (cond, a, b, shape, dtype) => wrap(dtype, where(cond, a, b, shape, dtype)),
   reduce: (op, x, reduceRank, outDtype) => wrap(outDtype, reduce(op, x, reduceRank, outDtype)),
-  matmul: (a, b, bias) => wrap('float32', matmul(a, b, bias)),
+  matmul: (a, b, bias, act) => wrap('float32', matmul(a, b, bias, act)),
   copy,
   random: (kind, numel, dtype, state, a, b) => wrap(dtype, random(kind, numel, dtype, state, a, b)),
   // Neural-network primitive families: one line (or a few) per primitive, inserted above the anchor.
@@ -70,7 +70,7 @@ export const cpuBackend: Backend = {
     for (const { dst, src } of parts) copy(dst, src);
   },
   // Convolution (issue #4).
-  conv2d: (x, w, bias, g) => wrap('float32', conv.conv2d(x, w, bias, g)),
+  conv2d: (x, w, bias, g, act) => wrap('float32', conv.conv2d(x, w, bias, g, act ?? null)),
   conv2dBackwardInput: (gy, w, g) => wrap('float32', conv.conv2dBackwardInput(gy, w, g)),
   conv2dBackwardWeight: (x, gy, g) => wrap('float32', conv.conv2dBackwardWeight(x, gy, g)),
   // Optimizer updates (issue #5).

@@ -4,9 +4,10 @@
 import type { View } from '../types.ts';
 import { ShapeError, fmtShape } from '../../errors.ts';
 import { cpuStorageOf, viewPositions } from './storage.ts';
+import { activate, type FusedActivation } from '../fused-activation.ts';
 
-/** out[b, i, j] = Σ_k a[b, i, k] · b[b, k, j], contiguous [B, M, N]. */
-export function matmul(a: View, b: View, bias: View | null = null): Float64Array {
+/** out[b, i, j] = act(bias[j] + Σ_k a[b, i, k] · b[b, k, j]), contiguous [B, M, N]. */
+export function matmul(a: View, b: View, bias: View | null = null, act: FusedActivation | null = null): Float64Array {
   const op = 'cpu.matmul';
   if (a.shape.length !== 3 || b.shape.length !== 3) {
     throw new ShapeError(op, `expected rank-3 operands [B, M, K] and [B, K, N], got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`, [a.shape, b.shape]);
@@ -34,7 +35,7 @@ export function matmul(a: View, b: View, bias: View | null = null): Float64Array
         for (let p = 0; p < k; p++) {
           acc += ad[a.offset + bi * sab + i * sam + p * sak]! * bd[b.offset + bi * sbb + p * sbk + j * sbn]!;
         }
-        out[(bi * m + i) * n + j] = acc;
+        out[(bi * m + i) * n + j] = activate(act, acc);
       }
     }
   }
