@@ -123,7 +123,7 @@ async function measure(p: Problem, cfg: ConvConfig): Promise<Record<Pass, Timing
 
 const VARIANTS: [string, ConvConfig][] = [[`default`, convConfig(rt)]];
 if (!quick) {
-  VARIANTS.push(['gpu config', GPU_CONFIG], ['direct', DIRECT_CONFIG]);
+  VARIANTS.push(['gpu config', GPU_CONFIG], ['tiled (workgroup memory)', { ...convConfig(rt), forward: { variant: 'tiled' }, inputGrad: { variant: 'tiled' } }], ['direct', DIRECT_CONFIG]);
   if (convConfig(rt) !== SOFTWARE_CONFIG) VARIANTS.push(['software config', SOFTWARE_CONFIG]);
 }
 if (sweep) {

@@ -17,8 +17,8 @@ type Part = 'forward' | 'inputGrad' | 'weightGrad';
 type PartConfig = conv.ConvConfig[Part];
 
 const keyOf = (c: PartConfig): string =>
-  c.variant === 'direct'
-    ? 'direct'
+  c.variant === 'direct' || c.variant === 'tiled'
+    ? c.variant
     : 'khRows' in c
       ? `register-${c.rows}ch-${c.khRows}kh-${c.targetInvocations}inv`
       : `register-${c.rows}ch-${c.outRows}x${c.cols || 'auto'}-wg${c.workgroup}${c.batchFast ? '-nfast' : ''}${c.subgroups ? '-sg' : ''}`;
@@ -34,6 +34,10 @@ export function convCandidates(rt: GpuRuntime, part: Part): PartConfig[] {
   } else if (def.variant === 'register') {
     list.push({ ...def, rows: Math.max(4, def.rows / 2) }, { ...def, outRows: def.outRows === 1 ? 2 : 1 });
   }
+  // Workgroup memory, the form GPUs want (forward and input gradient). Not timed on CPU adapters:
+  // on llvmpipe it measured 50–800 ms where 'register' takes 0.4–3 ms (bench/conv2d.ts), so one
+  // tune would cost seconds to confirm what is known.
+  if (part !== 'weightGrad' && !sw) list.push({ variant: 'tiled' });
   list.push({ variant: 'direct' });
   const seen = new Set<string>();
   return list.filter((c) => !seen.has(keyOf(c)) && seen.add(keyOf(c)));

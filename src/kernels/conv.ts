@@ -24,8 +24,10 @@
 //  - 'direct': one invocation per output element, plain loops. Serves every shape with three
 //    pipelines: the input gradient at stride > 1, very wide kernels, and passes below
 //    ConvConfig.minFlops (where compiling a specialised pipeline costs more than it saves).
-// Real GPUs get the register kernels with small tiles and large workgroups (GPU_CONFIG): not
-// measured here (this machine has only llvmpipe); a workgroup-memory tiled variant is TODO(#4).
+//  - 'tiled' (conv-tiled.ts): implicit GEMM staged through workgroup memory, the usual GPU form,
+//    for the forward and the stride-1 input gradient. Slower than 'register' on llvmpipe.
+// Real GPUs get the register kernels with small tiles and large workgroups (GPU_CONFIG) by default
+// and the autotuner times the tiled one against them: not measured here (this machine has only llvmpipe).
 
 import type { Backend, View } from '../backend/types.ts';
 import { convFlops, type Conv2dGeometry } from '../backend/conv-geometry.ts';
@@ -33,6 +35,8 @@ import { DTypeError, DisposedError, ShapeError, ValueError, fmtShape } from '../
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
+import { MAX_GROUPS, PARAMS_WGSL, fold, fresh, pack, strides, type Params } from './conv-common.ts';
+import { tiledForward } from './conv-tiled.ts';
 import { isSoftwareAdapter } from './matmul.ts';
 import { activationWgsl } from './wgsl.ts';
 import type { FusedActivation } from '../backend/fused-activation.ts';
@@ -81,6 +85,15 @@ export interface WeightGradRegisterConfig {
   targetInvocations: number;
 }
 
+/**
+ * The 'tiled' forward (src/kernels/conv-tiled.ts): implicit GEMM staged through workgroup memory,
+ * 32 output channels × 64 pixels per 16×16 workgroup; also the input gradient at stride 1.
+ */
+export interface TiledConfig {
+  /** Selects this kernel family. */
+  variant: 'tiled';
+}
+
 /** The 'direct' kernels: one invocation per output element, plain loops; covers every case. */
 export interface DirectConfig {
   /** Selects this kernel family. */
@@ -90,9 +103,9 @@ export interface DirectConfig {
 /** How each conv primitive runs; `inputGrad` applies at stride 1 (stride > 1 is always 'direct'). */
 export interface ConvConfig {
   /** Kernel of conv2d's forward. */
-  forward: ForwardRegisterConfig | DirectConfig;
+  forward: ForwardRegisterConfig | TiledConfig | DirectConfig;
   /** Kernel of the gradient wrt the input (conv2dBackwardInput) at stride 1. */
-  inputGrad: ForwardRegisterConfig | DirectConfig;
+  inputGrad: ForwardRegisterConfig | TiledConfig | DirectConfig;
   /** Kernel of the gradient wrt the weight (conv2dBackwardWeight). */
   weightGrad: WeightGradRegisterConfig | DirectConfig;
   /**
@@ -149,6 +162,7 @@ function checkConfig(c: ConvConfig): void {
   };
   const int = (v: number, lo: number, hi: number): boolean => Number.isInteger(v) && v >= lo && v <= hi;
   for (const f of [c.forward, c.inputGrad]) {
+    if (f.variant !== 'register' && f.variant !== 'tiled' && f.variant !== 'direct') bad(`unknown variant '${(f as { variant: string }).variant}'`);
     if (f.variant !== 'register') continue;
     if (!(int(f.rows, 4, 32) && f.rows % 4 === 0)) bad('rows must be a multiple of 4 in 4..32');
     if (!int(f.cols, 0, 32)) bad('cols must be 0 (auto) or 1..32');
@@ -175,45 +189,6 @@ const MAX_KW = 7;
 /** Most unrolled vec4 (or scalar) FMAs per step of a forward tile when the config picks its columns. */
 const FMA_BUDGET = 160;
 const MAX_SEGMENT = 96;
-
-// ---------------------------------------------------------------------------------------
-// Uniforms: one layout for every conv kernel (each reads the fields it needs). Signed fields are
-// i32; strides and offsets are u32 mod 2^32, so negative strides still land on the right element.
-
-const FIELDS = [
-  'n', 'c', 'h', 'w', // "input" X as the kernel sees it: batch, channels, rows, columns
-  'm', 'oh', 'ow', 'groups', // output channels, rows, columns; groups
-  'cg', 'mg', 'kh', 'kw', // X channels per group, output channels per group, kernel size
-  'sh', 'sw', 'dh', 'dw', // stride, dilation
-  'pt', 'pl', 'xOff', 'xsn', // padding before (i32), X view
-  'xsc', 'xsh', 'xsw', 'wOff',
-  'wsm', 'wsc', 'wsh', 'wsw', // weight strides as [out channel, in channel, kh, kw] (direct kernels, packing)
-  'wsg', 'bOff', 'bs', 'hasBias', // weight stride between groups; bias view
-  'gOff', 'gsn', 'gsc', 'gsh', // gy view (weight gradient)
-  'gsw', 'tiles', 'tilesW', 'tilesH', // register tiling
-  'mBlocks', 'mp4', 'splits', 'rowsPer', // weight units per (g, c, kh, kw); split-K: output rows (or whole images) per split
-  'rows', 'khBlocks', 'total', 'outSize',
-  'mp', 'nres', 'unused0', 'unused1', // packed floats per (g, c, kh, kw); results per invocation (store loop bound)
-] as const;
-type Field = (typeof FIELDS)[number];
-const SIGNED = new Set<Field>(['pt', 'pl']);
-type Params = Partial<Record<Field, number>>;
-
-const PARAMS_WGSL = `struct Params {\n${FIELDS.map((f) => `  ${f}: ${SIGNED.has(f) ? 'i32' : 'u32'},`).join('\n')}\n};`;
-
-function pack(p: Params): Uint32Array {
-  return Uint32Array.from(FIELDS, (f) => (p[f] ?? 0) >>> 0);
-}
-
-const MAX_GROUPS = 65535;
-
-/** Workgroups for `count` items of `per` each: x up to the per-dim limit, the rest folded into z. */
-function fold(count: number, per: number, max: number): [number, number] {
-  const groups = Math.ceil(count / per);
-  if (groups <= max) return [groups, 1];
-  const z = Math.ceil(groups / max);
-  return [Math.ceil(groups / z), z];
-}
 
 // ---------------------------------------------------------------------------------------
 // 'direct' kernels: one invocation per output element.
@@ -798,16 +773,9 @@ function storageOf(op: string, v: View, which: string, shape: readonly number[])
   return s;
 }
 
-/** A view's strides with size-1 dims zeroed (any stride reads index 0), which keeps vec4 paths open. */
-function strides(v: View): number[] {
-  return v.strides.map((s, i) => (v.shape[i] === 1 ? 0 : s));
-}
 
 const aligned4 = (...xs: number[]): boolean => xs.every((x) => ((x % 4) + 4) % 4 === 0);
 
-function fresh(rt: GpuRuntime, backend: Backend, numel: number): GpuStorage {
-  return new GpuStorage(backend, rt, rt.pool.acquire(Math.max(numel, 1) * 4), 'float32', numel);
-}
 
 function dispatch1d(rt: GpuRuntime, name: string, src: string, buffers: PooledBuffer[], p: Params, total: number): void {
   const [gx, gz] = fold(total, 64, Math.min(rt.limits.maxComputeWorkgroupsPerDimension, MAX_GROUPS));
@@ -936,13 +904,14 @@ export function conv2d(
   if (config !== override && config !== SOFTWARE_CONFIG && config !== GPU_CONFIG && config !== DIRECT_CONFIG) checkConfig(config);
   const f = config.forward;
   const [wsm, wsc, wsh, wsw] = strides(w);
+  const ws = { off: w.offset, g: (g.outChannels / g.groups) * wsm!, m: wsm!, c: wsc!, h: wsh!, w: wsw! };
+  const bv = bs ? { s: bs, off: bias!.offset, stride: strides(bias!)[0]! } : null;
+  const geo = { n: g.batch, c: g.inChannels, h: g.height, w: g.width, m: g.outChannels, oh: g.outH, ow: g.outW, groups: g.groups,
+    kh: g.kernelH, kw: g.kernelW, sh: g.strideH, sw: g.strideW, dh: g.dilationH, dw: g.dilationW, pt: g.padTop, pl: g.padLeft };
   if (f.variant === 'register' && convFlops(g) >= config.minFlops && registerFits(g.kernelW, g.strideW, g.dilationW, f.cols || 16)) {
-    return registerForward(rt, backend, f, xs, x, wst,
-      { off: w.offset, g: (g.outChannels / g.groups) * wsm!, m: wsm!, c: wsc!, h: wsh!, w: wsw! },
-      bs ? { s: bs, off: bias!.offset, stride: strides(bias!)[0]! } : null,
-      { n: g.batch, c: g.inChannels, h: g.height, w: g.width, m: g.outChannels, oh: g.outH, ow: g.outW, groups: g.groups,
-        kh: g.kernelH, kw: g.kernelW, sh: g.strideH, sw: g.strideW, dh: g.dilationH, dw: g.dilationW, pt: g.padTop, pl: g.padLeft }, act);
+    return registerForward(rt, backend, f, xs, x, wst, ws, bv, geo, act);
   }
+  if (f.variant === 'tiled' && convFlops(g) >= config.minFlops) return tiledForward(rt, backend, xs, x, wst, ws, bv, geo, act);
   const total = g.batch * g.outChannels * g.outH * g.outW;
   const out = fresh(rt, backend, total);
   if (total === 0) return out;
@@ -976,19 +945,16 @@ export function conv2dBackwardInput(rt: GpuRuntime, backend: Backend, gy: View, 
   const f = config.inputGrad;
   const [wsm, wsc, wsh, wsw] = strides(w);
   const stride1 = g.strideH === 1 && g.strideW === 1;
+  // gx[n, c, y, x] = Σ_{o, ky, kx} gy[n, o, y − (d(k−1) − p) + ky·d, …] · w[o, c, k−1−ky, k−1−kx]:
+  // a forward conv of gy (channels o of the group reduced, c produced) with the rotated weight.
+  const rotated = { off: w.offset + (g.kernelH - 1) * wsh! + (g.kernelW - 1) * wsw!, g: mg * wsm!, m: wsc!, c: wsm!, h: -wsh!, w: -wsw! };
+  const geo = { n: g.batch, c: g.outChannels, h: g.outH, w: g.outW, m: g.inChannels, oh: g.height, ow: g.width, groups: g.groups,
+    kh: g.kernelH, kw: g.kernelW, sh: 1, sw: 1, dh: g.dilationH, dw: g.dilationW,
+    pt: g.dilationH * (g.kernelH - 1) - g.padTop, pl: g.dilationW * (g.kernelW - 1) - g.padLeft };
   if (f.variant === 'register' && stride1 && convFlops(g) >= config.minFlops && registerFits(g.kernelW, 1, g.dilationW, f.cols || 16)) {
-    // gx[n, c, y, x] = Σ_{o, ky, kx} gy[n, o, y − (d(k−1) − p) + ky·d, …] · w[o, c, k−1−ky, k−1−kx]:
-    // a forward conv of gy (channels o of the group reduced, c produced) with the rotated weight.
-    return registerForward(rt, backend, f, gs, gy, wst,
-      {
-        off: w.offset + (g.kernelH - 1) * wsh! + (g.kernelW - 1) * wsw!,
-        g: mg * wsm!, m: wsc!, c: wsm!, h: -wsh!, w: -wsw!,
-      },
-      null,
-      { n: g.batch, c: g.outChannels, h: g.outH, w: g.outW, m: g.inChannels, oh: g.height, ow: g.width, groups: g.groups,
-        kh: g.kernelH, kw: g.kernelW, sh: 1, sw: 1, dh: g.dilationH, dw: g.dilationW,
-        pt: g.dilationH * (g.kernelH - 1) - g.padTop, pl: g.dilationW * (g.kernelW - 1) - g.padLeft });
+    return registerForward(rt, backend, f, gs, gy, wst, rotated, null, geo);
   }
+  if (f.variant === 'tiled' && stride1 && convFlops(g) >= config.minFlops) return tiledForward(rt, backend, gs, gy, wst, rotated, null, geo);
   const total = g.batch * g.inChannels * g.height * g.width;
   const out = fresh(rt, backend, total);
   if (total === 0) return out;

@@ -72,6 +72,9 @@ describe('conv2d gradients', () => {
 describe.each([
   ['register (llvmpipe tiles)', { ...SOFTWARE_CONFIG, minFlops: 0 }, [CASES[4]!, CASES[8]!]],
   ['register (GPU tiles)', { ...GPU_CONFIG, minFlops: 0 }, [CASES[2]!]],
+  // Workgroup memory (forward and stride-1 input gradient; one pipeline serves every shape):
+  // padding, stride, dilation, groups and a 1×1 kernel.
+  ['tiled', { ...GPU_CONFIG, forward: { variant: 'tiled' }, inputGrad: { variant: 'tiled' }, minFlops: 0 }, [CASES[0]!, CASES[2]!, CASES[5]!, CASES[6]!, CASES[8]!, CASES[10]!]],
   ['register, odd tiles', {
     forward: { variant: 'register', rows: 4, cols: 3, outRows: 3, workgroup: 8, batchFast: false, subgroups: false },
     inputGrad: { variant: 'register', rows: 12, cols: 5, outRows: 1, workgroup: 32, batchFast: true, subgroups: true },
