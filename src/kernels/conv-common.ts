@@ -4,6 +4,7 @@
 // of the input gradient) still land on the right element.
 
 import type { Backend, View } from '../backend/types.ts';
+import type { FusedActivation } from '../backend/fused-activation.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import { GpuStorage } from './storage.ts';
 
@@ -51,3 +52,27 @@ export function strides(v: View): number[] {
 export function fresh(rt: GpuRuntime, backend: Backend, numel: number): GpuStorage {
   return new GpuStorage(backend, rt, rt.pool.acquire(Math.max(numel, 1) * 4), 'float32', numel);
 }
+
+/** A weight read through explicit strides (per group, out channel, in channel, kernel row, column); negative ones allowed. */
+export type WeightWalk = { off: number; g: number; m: number; c: number; h: number; w: number };
+/** A bias view: storage, offset and stride. */
+export type BiasWalk = { s: GpuStorage; off: number; stride: number };
+/** What a forward-shaped conv kernel computes: X [n, c, h, w] → [n, m, oh, ow], with its kernel, stride, dilation and padding. */
+export type ForwardGeometry = {
+  n: number; c: number; h: number; w: number; m: number; oh: number; ow: number; groups: number;
+  kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; pt: number; pl: number;
+};
+
+/** The operands of a forward-shaped conv kernel (the forward, or the input gradient as a forward conv of gy). */
+export type ForwardOperands = {
+  /** X's storage and view [n, c, h, w]. */
+  xs: GpuStorage;
+  xv: View;
+  /** The weight's storage, read through `ws`. */
+  w: GpuStorage;
+  ws: WeightWalk;
+  bias: BiasWalk | null;
+  geo: ForwardGeometry;
+  /** Applied to each output as it is stored. */
+  act: FusedActivation | null;
+};

@@ -8,11 +8,11 @@
 // times both on every adapter. Also serves the input gradient at stride 1, like the register
 // forward (a forward conv of gy with the rotated weight; see conv.ts).
 
-import type { Backend, View } from '../backend/types.ts';
+import type { Backend } from '../backend/types.ts';
 import type { FusedActivation } from '../backend/fused-activation.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { GpuStorage } from './storage.ts';
-import { MAX_GROUPS, PARAMS_WGSL, fold, fresh, pack, strides } from './conv-common.ts';
+import { MAX_GROUPS, PARAMS_WGSL, fold, fresh, pack, strides, type ForwardOperands } from './conv-common.ts';
 import { activationWgsl } from './wgsl.ts';
 import { ShapeError } from '../errors.ts';
 
@@ -92,22 +92,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 
 /**
- * Forward conv of the X view `xv` [n, c, h, w] (storage `xs`) with the weight read through `ws`
- * (offset and strides per group, out channel, in channel, kernel row and column; negative
- * strides allowed) into a fresh contiguous [n, m, oh, ow], adding `bias` and applying `act`.
- * The same contract as conv.ts's registerForward.
+ * Forward conv of the X view [n, c, h, w] with the weight read through its walk (negative strides
+ * allowed) into a fresh contiguous [n, m, oh, ow], adding the bias and applying the activation:
+ * the same contract as conv.ts's registerForward.
  */
-export function tiledForward(
-  rt: GpuRuntime,
-  backend: Backend,
-  xs: GpuStorage,
-  xv: View,
-  w: GpuStorage,
-  ws: { off: number; g: number; m: number; c: number; h: number; w: number },
-  bias: { s: GpuStorage; off: number; stride: number } | null,
-  geo: { n: number; c: number; h: number; w: number; m: number; oh: number; ow: number; groups: number; kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; pt: number; pl: number },
-  act: FusedActivation | null = null,
-): GpuStorage {
+export function tiledForward(rt: GpuRuntime, backend: Backend, { xs, xv, w, ws, bias, geo, act }: ForwardOperands): GpuStorage {
   const { n, c, h, w: wd, m, oh, ow, groups, kh, kw, sh, sw, dh, dw, pt, pl } = geo;
   const out = fresh(rt, backend, n * m * oh * ow);
   if (n * m * oh * ow === 0) return out;

@@ -35,7 +35,7 @@ import { DTypeError, DisposedError, ShapeError, ValueError, fmtShape } from '../
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
-import { MAX_GROUPS, PARAMS_WGSL, fold, fresh, pack, strides, type Params } from './conv-common.ts';
+import { MAX_GROUPS, PARAMS_WGSL, fold, fresh, pack, strides, type ForwardOperands, type Params } from './conv-common.ts';
 import { tiledForward } from './conv-tiled.ts';
 import { isSoftwareAdapter } from './matmul.ts';
 import { activationWgsl } from './wgsl.ts';
@@ -802,21 +802,10 @@ function pickCols(ow: number, fixed: number, rows: number, sw: number, span: num
 
 /**
  * The register forward over X [N, C, H, W] (view `xv`) with the weight seen as w(g, o, c, y, x) through
- * `ws` (offset and strides), producing a fresh contiguous [N, M, OH, OW]. Returns null when the
- * register kernel does not apply (caller falls back to 'direct').
+ * `ws` (offset and strides), producing a fresh contiguous [N, M, OH, OW] with the bias added and the
+ * activation applied. The caller checks that the register kernel applies (registerFits).
  */
-function registerForward(
-  rt: GpuRuntime,
-  backend: Backend,
-  cfg: ForwardRegisterConfig,
-  xs: GpuStorage,
-  xv: View,
-  w: GpuStorage,
-  ws: { off: number; g: number; m: number; c: number; h: number; w: number },
-  bias: { s: GpuStorage; off: number; stride: number } | null,
-  geo: { n: number; c: number; h: number; w: number; m: number; oh: number; ow: number; groups: number; kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; pt: number; pl: number },
-  act: FusedActivation | null = null,
-): GpuStorage {
+function registerForward(rt: GpuRuntime, backend: Backend, cfg: ForwardRegisterConfig, { xs, xv, w, ws, bias, geo, act }: ForwardOperands): GpuStorage {
   const { n, c, h, w: wd, m, oh, ow, groups, kh, kw, sh, sw, dh, dw, pt, pl } = geo;
   const cg = c / groups;
   const mg = m / groups;
@@ -909,9 +898,9 @@ export function conv2d(
   const geo = { n: g.batch, c: g.inChannels, h: g.height, w: g.width, m: g.outChannels, oh: g.outH, ow: g.outW, groups: g.groups,
     kh: g.kernelH, kw: g.kernelW, sh: g.strideH, sw: g.strideW, dh: g.dilationH, dw: g.dilationW, pt: g.padTop, pl: g.padLeft };
   if (f.variant === 'register' && convFlops(g) >= config.minFlops && registerFits(g.kernelW, g.strideW, g.dilationW, f.cols || 16)) {
-    return registerForward(rt, backend, f, xs, x, wst, ws, bv, geo, act);
+    return registerForward(rt, backend, f, { xs, xv: x, w: wst, ws, bias: bv, geo, act });
   }
-  if (f.variant === 'tiled' && convFlops(g) >= config.minFlops) return tiledForward(rt, backend, xs, x, wst, ws, bv, geo, act);
+  if (f.variant === 'tiled' && convFlops(g) >= config.minFlops) return tiledForward(rt, backend, { xs, xv: x, w: wst, ws, bias: bv, geo, act });
   const total = g.batch * g.outChannels * g.outH * g.outW;
   const out = fresh(rt, backend, total);
   if (total === 0) return out;
@@ -952,9 +941,9 @@ export function conv2dBackwardInput(rt: GpuRuntime, backend: Backend, gy: View, 
     kh: g.kernelH, kw: g.kernelW, sh: 1, sw: 1, dh: g.dilationH, dw: g.dilationW,
     pt: g.dilationH * (g.kernelH - 1) - g.padTop, pl: g.dilationW * (g.kernelW - 1) - g.padLeft };
   if (f.variant === 'register' && stride1 && convFlops(g) >= config.minFlops && registerFits(g.kernelW, 1, g.dilationW, f.cols || 16)) {
-    return registerForward(rt, backend, f, gs, gy, wst, rotated, null, geo);
+    return registerForward(rt, backend, f, { xs: gs, xv: gy, w: wst, ws: rotated, bias: null, geo, act: null });
   }
-  if (f.variant === 'tiled' && stride1 && convFlops(g) >= config.minFlops) return tiledForward(rt, backend, gs, gy, wst, rotated, null, geo);
+  if (f.variant === 'tiled' && stride1 && convFlops(g) >= config.minFlops) return tiledForward(rt, backend, { xs: gs, xv: gy, w: wst, ws: rotated, bias: null, geo, act: null });
   const total = g.batch * g.inChannels * g.height * g.width;
   const out = fresh(rt, backend, total);
   if (total === 0) return out;
