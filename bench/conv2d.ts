@@ -23,7 +23,7 @@ import { convFlops, convOutSize, type Conv2dGeometry } from '../src/backend/conv
 import type { View } from '../src/backend/types.ts';
 import type { GpuStorage } from '../src/kernels/storage.ts';
 import { contiguousStrides } from '../src/shape.ts';
-import { CONV_TUTORIAL } from './cases.ts';
+import { CONV_TUTORIAL, type ConvCase } from './cases.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -48,19 +48,10 @@ const { device, adapterInfo } = await acquireDevice();
 const rt = new GpuRuntime(device, adapterInfo);
 const be = createWebgpuBackend(rt);
 
-interface Problem {
-  name: string;
-  n: number;
-  cin: number;
-  hw: number;
-  cout: number;
-  k: number;
-}
-
 // The tutorial's convolutions, shared with bench/run.ts (bench/cases.ts).
-const PROBLEMS: Problem[] = CONV_TUTORIAL.filter((p) => only === null || p.name.includes(only));
+const PROBLEMS: ConvCase[] = CONV_TUTORIAL.filter((p) => only === null || p.name.includes(only));
 
-function geometry(p: Problem): Conv2dGeometry {
+function geometry(p: ConvCase): Conv2dGeometry {
   const o = convOutSize(p.hw, p.k, 1, 0, 0, 1);
   return {
     batch: p.n, inChannels: p.cin, height: p.hw, width: p.hw, outChannels: p.cout, kernelH: p.k, kernelW: p.k,
@@ -104,7 +95,7 @@ async function time(run: () => GpuStorage): Promise<Timing> {
   return { median: times[times.length >> 1]!, min: times[0]! };
 }
 
-async function measure(p: Problem, cfg: ConvConfig): Promise<Record<Pass, Timing>> {
+async function measure(p: ConvCase, cfg: ConvConfig): Promise<Record<Pass, Timing>> {
   const g = geometry(p);
   const x = view([g.batch, g.inChannels, g.height, g.width]);
   const w = view([g.outChannels, g.inChannels, g.kernelH, g.kernelW]);

@@ -74,7 +74,6 @@ export class GpuRuntime {
    * after it (a chain of 100 small ops read at once: bench/run.ts, dispatch).
    */
   private batchLimit = FIRST_BATCH;
-  private readonly firstBatch = FIRST_BATCH;
   private batchKernels = new Set<string>();
   private readonly arena: GPUBuffer;
   private readonly arenaData = new Uint8Array(ARENA_BYTES);
@@ -274,7 +273,7 @@ export class GpuRuntime {
       await this.settle();
       try {
         await staging.buffer.mapAsync(GPUMapMode.READ, 0, size);
-        this.batchLimit = this.firstBatch; // everything submitted before the copy has run: the GPU idles
+        this.batchLimit = FIRST_BATCH; // everything submitted before the copy has run: the GPU idles
       } catch (e) {
         this.check();
         throw new DeviceError(`webgrad: readback failed: ${(e as Error).message}`);
@@ -370,7 +369,7 @@ export class GpuRuntime {
   async sync(): Promise<void> {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
-    this.batchLimit = this.firstBatch;
+    this.batchLimit = FIRST_BATCH;
     await this.settle();
   }
 

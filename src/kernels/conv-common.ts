@@ -76,3 +76,12 @@ export type ForwardOperands = {
   /** Applied to each output as it is stored. */
   act: FusedActivation | null;
 };
+
+const sourceCache = new Map<string, string>();
+
+/** The WGSL for `key`, generated once by `make` (the conv kernels' shader sources, keyed by what they compile in). */
+export function cachedSource(key: string, make: () => string): string {
+  let src = sourceCache.get(key);
+  if (src === undefined) sourceCache.set(key, (src = make()));
+  return src;
+}

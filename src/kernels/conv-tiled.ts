@@ -12,7 +12,7 @@ import type { Backend } from '../backend/types.ts';
 import type { FusedActivation } from '../backend/fused-activation.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { GpuStorage } from './storage.ts';
-import { MAX_GROUPS, PARAMS_WGSL, fold, fresh, pack, strides, type ForwardOperands } from './conv-common.ts';
+import { MAX_GROUPS, PARAMS_WGSL, cachedSource, fold, fresh, pack, strides, type ForwardOperands } from './conv-common.ts';
 import { activationWgsl } from './wgsl.ts';
 import { ShapeError } from '../errors.ts';
 
@@ -20,8 +20,6 @@ import { ShapeError } from '../errors.ts';
 const TILE_M = 32;
 const TILE_P = 64;
 const TILE_K = 16;
-
-const sources = new Map<string, string>();
 
 function tiledSource(act: FusedActivation | null): string {
   const store = (r: number): string => `
@@ -107,9 +105,7 @@ export function tiledForward(rt: GpuRuntime, backend: Backend, { xs, xv, w, ws, 
   if (groups * mBlocks > max) throw new ShapeError('conv2d', `${m} output channels in ${groups} groups need ${groups * mBlocks} workgroups in y (limit ${max})`);
   const [gx, gz] = fold(n * tiles, 1, max);
   const [xsn, xsc, xsh, xsw] = strides(xv);
-  const key = `${act}`;
-  let src = sources.get(key);
-  if (src === undefined) sources.set(key, (src = tiledSource(act)));
+  const src = cachedSource(`tiled|fwd|${act}`, () => tiledSource(act));
   const params = pack({
     n, c, h, w: wd, m, oh, ow, groups, cg: c / groups, mg, kh, kw, sh, sw, dh, dw, pt, pl,
     xOff: xv.offset, xsn, xsc, xsh, xsw,

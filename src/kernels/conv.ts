@@ -35,7 +35,7 @@ import { DTypeError, DisposedError, ShapeError, ValueError, fmtShape } from '../
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
-import { MAX_GROUPS, PARAMS_WGSL, fold, fresh, pack, strides, type ForwardOperands, type Params } from './conv-common.ts';
+import { MAX_GROUPS, PARAMS_WGSL, cachedSource, fold, fresh, pack, strides, type ForwardOperands, type Params } from './conv-common.ts';
 import { tiledForward } from './conv-tiled.ts';
 import { isSoftwareAdapter } from './matmul.ts';
 import { activationWgsl } from './wgsl.ts';
@@ -754,13 +754,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 // ---------------------------------------------------------------------------------------
 // Launchers.
 
-const sourceCache = new Map<string, string>();
-
-function cachedSource(key: string, make: () => string): string {
-  let src = sourceCache.get(key);
-  if (src === undefined) sourceCache.set(key, (src = make()));
-  return src;
-}
 
 function storageOf(op: string, v: View, which: string, shape: readonly number[]): GpuStorage {
   const s = v.storage;

@@ -11,7 +11,7 @@ import { scope } from '../../tensor/scope.ts';
 import { apply, type OpDef } from '../function.ts';
 import { backendOf, wrap } from './common.ts';
 import { activationGrad } from './elementwise.ts';
-import { FUSED_ACTIVATIONS, type FusedActivation } from '../../backend/fused-activation.ts';
+import { checkActivation, type FusedActivation } from '../../backend/fused-activation.ts';
 
 /** Options of {@link conv2d}, as in torch.nn.functional.conv2d (camelCase). */
 export interface Conv2dOptions {
@@ -77,9 +77,7 @@ function geometry(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== outChannels)) {
     throw new ShapeError(OP, `bias ${fmtShape(bias.shape)} does not match weight ${fmtShape(w.shape)}: expected [${outChannels}]`, [bias.shape, w.shape]);
   }
-  if (opts.activation !== undefined && !FUSED_ACTIVATIONS.includes(opts.activation)) {
-    throw new ValueError(OP, `activation must be one of ${FUSED_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(opts.activation)}`);
-  }
+  checkActivation(OP, opts.activation);
   const [strideH, strideW] = pair('stride', opts.stride ?? 1, 1);
   const [dilationH, dilationW] = pair('dilation', opts.dilation ?? 1, 1);
   const pad = opts.padding ?? 0;

@@ -2,8 +2,8 @@
 // transposed operands are read in place), and `matmul` built on it with PyTorch's rules
 // for 1-D operands and broadcast batch dims.
 
-import { DTypeError, ShapeError, ValueError, fmtShape } from '../../errors.ts';
-import { FUSED_ACTIVATIONS, type FusedActivation } from '../../backend/fused-activation.ts';
+import { DTypeError, ShapeError, fmtShape } from '../../errors.ts';
+import { checkActivation, type FusedActivation } from '../../backend/fused-activation.ts';
 import { broadcastShapes, numel } from '../../shape.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { scope } from '../../tensor/scope.ts';
@@ -114,9 +114,7 @@ export interface LinearOptions {
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, opts: LinearOptions = {}): Tensor {
   checkOperands('linear', x, weight);
   const act = opts.activation ?? null;
-  if (act !== null && !FUSED_ACTIVATIONS.includes(act)) {
-    throw new ValueError('linear', `activation must be one of ${FUSED_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(act)}`);
-  }
+  checkActivation('linear', act);
   bias?.assertAlive('linear');
   const inF = x.shape[x.ndim - 1]!;
   if (!bias || weight.ndim !== 2 || weight.shape[1] !== inF || bias.ndim !== 1 || bias.shape[0] !== weight.shape[0] || bias.dtype !== 'float32') {
