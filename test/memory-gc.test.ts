@@ -85,6 +85,11 @@ describe('careless loops (no scope, no dispose) under forced GC', () => {
       const parts = cat([w, w.mul(2)]).split(3);
       stack(parts.slice(0, 2).map((p) => p.sum(0))).sum().backward();
     },
+    'layers made and dropped inside the loop (normalization, GELU)': (w) => {
+      const img = w.reshape(1, 1, 4, 4).expand(2, 3, 4, 4);
+      const net = new nn.Sequential(new nn.BatchNorm2d(3), new nn.GELU(), new nn.Flatten(), new nn.LayerNorm(48), new nn.Linear(48, 2));
+      net.forward(img).sum().backward();
+    },
     indexing: (w) => {
       const i = randint(0, 4, [4]);
       w.gather(1, i.unsqueeze(1)).sum().add(w.index(i, i).sum()).add(w.indexSelect(0, i).sum()).backward();
