@@ -48,6 +48,16 @@ const MAX_HEADER = 100_000_000;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/**
+ * An empty object without a prototype, for every map whose keys come from a file or a user:
+ * there `__proto__`, `constructor` or `toString` are ordinary keys. On a `{}` an assignment to
+ * `__proto__` would replace the prototype (the entry vanishing from the keys, a tensor put
+ * there out of reach of disposeCheckpoint) and `'constructor' in obj` would be true.
+ */
+function dict<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 /** Little-endian bytes of a tensor's elements. */
 function encode(values: Float32Array | Float64Array | Int32Array, dtype: DType): Uint8Array {
   const n = values.length;
@@ -78,7 +88,7 @@ export async function serializeSafetensors(tensors: Record<string, Tensor>, meta
     }
   }
   const datas = await Promise.all(entries.map(([, t]) => t.data()));
-  const header: Record<string, unknown> = {};
+  const header = dict<unknown>();
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   const chunks: Uint8Array[] = [];
   let offset = 0;
@@ -108,7 +118,11 @@ export async function serializeSafetensors(tensors: Record<string, Tensor>, meta
 
 /** What parseSafetensors returns: the tensors in file order and the metadata (null when absent). */
 export interface SafetensorsContents {
-  /** Every tensor in the file under its name, in file order; new tensors the caller owns (dispose them when done). */
+  /**
+   * Every tensor in the file under its name, in file order; new tensors the caller owns (dispose
+   * them when done). A prototype-less object, so any name (`__proto__`, `constructor`) is an
+   * ordinary key.
+   */
   tensors: Record<string, Tensor>;
   /** The header's `__metadata__` string map (webgrad keeps a nested checkpoint's structure here), or null when absent. */
   metadata: Record<string, string> | null;
@@ -184,12 +198,12 @@ export function parseSafetensors(bytes: Uint8Array, opts: { device?: BackendName
   for (const [name, v] of Object.entries(header)) {
     if (name === '__metadata__') {
       if (!v || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) fail('"__metadata__" must map strings to strings');
-      metadata = v as Record<string, string>;
+      metadata = Object.assign(dict<string>(), v as Record<string, string>);
       continue;
     }
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (!e || typeof e !== 'object') fail(`entry "${name}" is not an object`);
-    if (typeof e.dtype !== 'string' || !(e.dtype in READ_DTYPE)) fail(`entry "${name}" has unsupported dtype ${JSON.stringify(e.dtype)}`);
+    if (typeof e.dtype !== 'string' || !Object.hasOwn(READ_DTYPE, e.dtype)) fail(`entry "${name}" has unsupported dtype ${JSON.stringify(e.dtype)}`);
     if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) fail(`entry "${name}" has an invalid shape ${JSON.stringify(e.shape)}`);
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || off.some((x) => !Number.isSafeInteger(x) || x < 0) || off[1] < off[0]) {
@@ -210,7 +224,7 @@ export function parseSafetensors(bytes: Uint8Array, opts: { device?: BackendName
     at = s.end;
   }
   if (at !== dataLen) fail(`mismatched: the entries cover ${at} data bytes but the file holds ${dataLen} (trailing or missing bytes)`);
-  const tensors: Record<string, Tensor> = {};
+  const tensors = dict<Tensor>();
   try {
     for (const s of specs) {
       const values = decode(s.name, s.dtype, bytes.subarray(dataStart + s.begin, dataStart + s.end), s.shape.reduce((a, b) => a * b, 1));
@@ -250,7 +264,7 @@ function isFlat(obj: Record<string, unknown>): obj is Record<string, Tensor> {
 export async function serializeCheckpoint(obj: Record<string, CheckpointValue | object>, metadata: Record<string, string> = {}): Promise<Uint8Array> {
   if (!isPlainObject(obj)) throw new CheckpointError('save: expects a state dict or a plain object of them');
   if (isFlat(obj as Record<string, unknown>)) return serializeSafetensors(obj as Record<string, Tensor>, metadata);
-  const tensors: Record<string, Tensor> = {};
+  const tensors = dict<Tensor>();
   const encodeTree = (v: unknown, path: string[]): unknown => {
     if (v instanceof Tensor) {
       let key = path.join('/');
@@ -263,7 +277,7 @@ export async function serializeCheckpoint(obj: Record<string, CheckpointValue | 
     if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
     if (Array.isArray(v)) return v.map((x, i) => encodeTree(x, [...path, String(i)]));
     if (isPlainObject(v)) {
-      const o: Record<string, unknown> = {};
+      const o = dict<unknown>();
       for (const [k, x] of Object.entries(v)) o[k] = encodeTree(x, [...path, k]);
       return o;
     }
@@ -276,7 +290,9 @@ export async function serializeCheckpoint(obj: Record<string, CheckpointValue | 
 
 /**
  * Parses what serializeCheckpoint wrote: the nested object when the file carries a tree, else
- * the flat name → tensor map (any safetensors file, e.g. one written by PyTorch).
+ * the flat name → tensor map (any safetensors file, e.g. one written by PyTorch). Its objects
+ * have no prototype, so keys from the file such as `__proto__` or `constructor` stay ordinary
+ * keys (and disposeCheckpoint reaches every tensor).
  */
 export function parseCheckpoint(bytes: Uint8Array, opts: { device?: BackendName; source?: string } = {}): Record<string, any> {
   const { tensors, metadata } = parseSafetensors(bytes, opts);
@@ -301,7 +317,7 @@ export function parseCheckpoint(bytes: Uint8Array, opts: { device?: BackendName;
       }
       if (typeof v.$number === 'string' && Object.keys(v).length === 1) return Number(v.$number);
       if (v.$undefined === true && Object.keys(v).length === 1) return undefined;
-      const o: Record<string, unknown> = {};
+      const o = dict<unknown>();
       for (const [k, x] of Object.entries(v)) o[k] = decodeTree(x);
       return o;
     }

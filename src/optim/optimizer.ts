@@ -269,7 +269,8 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     for (const [key, entry] of Object.entries(stateDict.state)) {
       const p = idToParam.get(Number(key));
       if (!p) throw new ValueError(`${this.name}.loadStateDict`, `state for parameter ${key}, which no group lists`);
-      const bufs: Record<string, Tensor> = {};
+      // Prototype-less: buffer names come from a file, and `bufs.__proto__ = t` on a {} would hide t.
+      const bufs = Object.create(null) as Record<string, Tensor>;
       let step = 0;
       for (const [k, v] of Object.entries(entry)) {
         if (k === 'step') {
@@ -297,7 +298,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     newOpts.forEach((g, i) => (this.paramGroups[i] = g));
     noGrad(() => {
       for (const [p, step, bufs] of incoming) {
-        const own: Record<string, Tensor> = {};
+        const own = Object.create(null) as Record<string, Tensor>;
         for (const [k, v] of Object.entries(bufs)) own[k] = keep(p.zerosLike().copy_(v));
         this.state.set(p, { step, buffers: own });
       }
