@@ -27,7 +27,9 @@ export async function save(obj: Record<string, CheckpointValue | object>, path: 
     }
     await rename(tmp, path);
   } catch (e) {
-    await rm(tmp, { force: true });
+    // Whatever failed (write, sync, close, rename), the temporary goes; a failure to remove it
+    // must not hide the error that matters.
+    await rm(tmp, { force: true }).catch(() => undefined);
     throw e;
   }
 }
