@@ -11,10 +11,12 @@
 // safetensors.torch.load_file included) reads it. A nested checkpoint — { model, optimizer,
 // scheduler, epoch } with step counts and options beside the tensors — keeps its tensors as
 // entries named by their path and the rest of the tree as JSON in the metadata key
-// "webgrad.tree", so one file resumes training exactly.
+// "webgrad.tree", and the random generator's position in "webgrad.rng" (restored on load), so
+// one file resumes training exactly, Dropout and shuffling included.
 
 import { Tensor } from '../tensor/tensor.ts';
 import { tensor } from '../tensor/creation.ts';
+import { defaultGenerator, type Generator } from '../tensor/random.ts';
 import type { BackendName } from '../backend/types.ts';
 import type { DType } from '../dtype.ts';
 import { WebgradError, fmtShape } from '../errors.ts';
@@ -43,6 +45,18 @@ const READ_DTYPE: Record<string, { bytes: number; as: DType }> = {
 
 /** The metadata key holding a nested checkpoint's non-tensor structure. */
 export const TREE_KEY = 'webgrad.tree';
+/** The metadata key holding the random generator's state of a nested checkpoint ({ seed, counter } as JSON). */
+export const RNG_KEY = 'webgrad.rng';
+
+/** Which random generator a checkpoint records and restores. */
+export interface CheckpointRngOptions {
+  /**
+   * The generator whose state a nested checkpoint records when saved and gets back when loaded
+   * (default: the global one that `manualSeed` seeds, which Dropout and DataLoader shuffling draw
+   * from), so training resumes with the same random numbers it would have drawn. null: neither.
+   */
+  generator?: Generator | null;
+}
 /** The spec caps the header at 100 MB; beyond that a length is garbage, not a header. */
 const MAX_HEADER = 100_000_000;
 
@@ -259,9 +273,12 @@ function isFlat(obj: Record<string, unknown>): obj is Record<string, Tensor> {
 /**
  * Serialises a checkpoint: a flat state dict as a plain safetensors file, or a nested object
  * (model and optimizer state dicts, scheduler state, epoch…) as tensors named by their path
- * ('model/fc1.weight', 'optimizer/state/0/expAvg') plus the structure as JSON metadata.
+ * ('model/fc1.weight', 'optimizer/state/0/expAvg') plus the structure as JSON metadata. A nested
+ * checkpoint also records the random generator's state (`opts.generator`, default the global
+ * one), which parseCheckpoint restores: resuming from it draws the same dropout masks and
+ * shuffles as an uninterrupted run.
  */
-export async function serializeCheckpoint(obj: Record<string, CheckpointValue | object>, metadata: Record<string, string> = {}): Promise<Uint8Array> {
+export async function serializeCheckpoint(obj: Record<string, CheckpointValue | object>, metadata: Record<string, string> = {}, opts: CheckpointRngOptions = {}): Promise<Uint8Array> {
   if (!isPlainObject(obj)) throw new CheckpointError('save: expects a state dict or a plain object of them');
   if (isFlat(obj as Record<string, unknown>)) return serializeSafetensors(obj as Record<string, Tensor>, metadata);
   const tensors = dict<Tensor>();
@@ -284,8 +301,11 @@ export async function serializeCheckpoint(obj: Record<string, CheckpointValue | 
     throw new CheckpointError(`save: cannot store a ${typeof v === 'object' ? (v as object).constructor?.name : typeof v} at "${path.join('/')}" (only tensors, numbers, strings, booleans, null, arrays and plain objects)`);
   };
   const tree = encodeTree(obj, []);
-  if (TREE_KEY in metadata) throw new CheckpointError(`save: metadata key "${TREE_KEY}" is reserved`);
-  return serializeSafetensors(tensors, { ...metadata, [TREE_KEY]: JSON.stringify(tree) });
+  for (const k of [TREE_KEY, RNG_KEY]) if (Object.hasOwn(metadata, k)) throw new CheckpointError(`save: metadata key "${k}" is reserved`);
+  const generator = opts.generator === undefined ? defaultGenerator : opts.generator;
+  const meta: Record<string, string> = { ...metadata, [TREE_KEY]: JSON.stringify(tree) };
+  if (generator) meta[RNG_KEY] = JSON.stringify(generator.getState());
+  return serializeSafetensors(tensors, meta);
 }
 
 /**
@@ -294,16 +314,19 @@ export async function serializeCheckpoint(obj: Record<string, CheckpointValue | 
  * have no prototype, so keys from the file such as `__proto__` or `constructor` stay ordinary
  * keys (and disposeCheckpoint reaches every tensor).
  */
-export function parseCheckpoint(bytes: Uint8Array, opts: { device?: BackendName; source?: string } = {}): Record<string, any> {
+export function parseCheckpoint(bytes: Uint8Array, opts: { device?: BackendName; source?: string } & CheckpointRngOptions = {}): Record<string, any> {
   const { tensors, metadata } = parseSafetensors(bytes, opts);
   const treeJson = metadata?.[TREE_KEY];
   if (treeJson === undefined) return tensors;
+  const src = opts.source ?? 'the checkpoint';
   let tree: unknown;
+  let rng: { seed: number; counter: number } | null = null;
   try {
     tree = JSON.parse(treeJson);
-  } catch {
+    rng = rngStateOf(metadata![RNG_KEY], src);
+  } catch (e) {
     for (const t of Object.values(tensors)) t.dispose();
-    throw new CheckpointError(`load: ${opts.source ?? 'the checkpoint'}: metadata "${TREE_KEY}" is not valid JSON`);
+    throw e instanceof CheckpointError ? e : new CheckpointError(`load: ${src}: metadata "${TREE_KEY}" is not valid JSON`);
   }
   const used = new Set<string>();
   const decodeTree = (v: unknown): unknown => {
@@ -326,11 +349,30 @@ export function parseCheckpoint(bytes: Uint8Array, opts: { device?: BackendName;
   try {
     const out = decodeTree(tree) as Record<string, any>;
     for (const [k, t] of Object.entries(tensors)) if (!used.has(k)) t.dispose();
+    // Last, once nothing can fail: a checkpoint that does not load leaves the generator alone.
+    const generator = opts.generator === undefined ? defaultGenerator : opts.generator;
+    if (rng && generator) generator.setState(rng);
     return out;
   } catch (e) {
     for (const t of Object.values(tensors)) t.dispose();
     throw e;
   }
+}
+
+/** The generator state recorded under RNG_KEY (null when absent), checked before anything uses it. */
+function rngStateOf(json: string | undefined, src: string): { seed: number; counter: number } | null {
+  if (json === undefined) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    v = null;
+  }
+  const ok = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
+  if (!isPlainObject(v) || !ok(v.seed) || !ok(v.counter)) {
+    throw new CheckpointError(`load: ${src}: metadata "${RNG_KEY}" must be { "seed": n, "counter": n } with non-negative integers, got ${JSON.stringify(json).slice(0, 80)}`);
+  }
+  return { seed: v.seed as number, counter: v.counter as number };
 }
 
 /** Disposes every tensor in a loaded checkpoint (after loadStateDict has copied them). */
