@@ -32,6 +32,55 @@ export function isContiguous(shape: Shape, strides: Shape): boolean {
   return true;
 }
 
+/** Views up to this many elements get the exact overlap check when the quick one cannot tell. */
+const EXACT_OVERLAP_LIMIT = 1 << 22;
+
+/**
+ * True when two elements of the view `shape`/`strides` are the same storage element (a
+ * broadcast dim of stride 0, or strides that interleave), so a write through the view is
+ * ambiguous (PyTorch's internal-overlap check). Dims sorted by stride must each step over
+ * everything the smaller ones span; a layout that fails that quick test is enumerated (up to
+ * EXACT_OVERLAP_LIMIT elements; past it, as PyTorch's "too hard", it counts as no overlap).
+ */
+export function hasInternalOverlap(shape: Shape, strides: Shape): boolean {
+  if (shape.some((n) => n === 0)) return false;
+  const dims: [number, number][] = [];
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i]! === 1) continue;
+    if (strides[i] === 0) return true;
+    dims.push([Math.abs(strides[i]!), shape[i]!]);
+  }
+  dims.sort((a, b) => a[0] - b[0]);
+  let span = 0;
+  for (const [stride, n] of dims) {
+    if (stride <= span) return exactOverlap(dims);
+    span += stride * (n - 1);
+  }
+  return false;
+}
+
+/** Marks every offset the view reaches; true at the first one reached twice. */
+function exactOverlap(dims: readonly (readonly [number, number])[]): boolean {
+  const count = dims.reduce((p, [, n]) => p * n, 1);
+  if (count > EXACT_OVERLAP_LIMIT) return false;
+  const seen = new Uint8Array(dims.reduce((p, [s, n]) => p + s * (n - 1), 0) + 1);
+  const idx = new Array<number>(dims.length).fill(0);
+  for (let k = 0, off = 0; k < count; k++) {
+    if (seen[off]) return true;
+    seen[off] = 1;
+    for (let d = 0; d < dims.length; d++) {
+      const [s, n] = dims[d]!;
+      if (++idx[d]! < n) {
+        off += s;
+        break;
+      }
+      idx[d] = 0;
+      off -= s * (n - 1);
+    }
+  }
+  return false;
+}
+
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -101,14 +101,17 @@ export async function serializeSafetensors(tensors: Record<string, Tensor>, meta
       if (typeof v !== 'string') throw new CheckpointError(`serializeSafetensors: metadata "${k}" must be a string (safetensors metadata maps strings to strings)`);
     }
   }
+  // dtypes and shapes are taken before the reads: a tensor disposed while they run still serialises.
+  const layouts = entries.map(([, t]) => ({ dtype: t.dtype, shape: [...t.shape] }));
   const datas = await Promise.all(entries.map(([, t]) => t.data()));
   const header = dict<unknown>();
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   const chunks: Uint8Array[] = [];
   let offset = 0;
-  entries.forEach(([k, t], i) => {
-    const bytes = encode(datas[i]!, t.dtype);
-    header[k] = { dtype: WRITE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
+  entries.forEach(([k], i) => {
+    const { dtype, shape } = layouts[i]!;
+    const bytes = encode(datas[i]!, dtype);
+    header[k] = { dtype: WRITE_DTYPE[dtype], shape, data_offsets: [offset, offset + bytes.length] };
     chunks.push(bytes);
     offset += bytes.length;
   });
