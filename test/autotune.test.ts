@@ -11,6 +11,7 @@ import { F, memory, noGrad, scope } from '../src/index.ts';
 import { gpuRuntime } from '../src/tensor/backends.ts';
 import { matmulCandidates } from '../src/kernels/matmul.ts';
 import { useGpu } from './helpers/gpu.ts';
+import { collectGarbage } from './helpers/gc.ts';
 import { input } from './helpers/data.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'webgrad-autotune-'));
@@ -150,6 +151,7 @@ describe('autotuned kernels (real timings; results checked, not speeds)', () => 
       ];
       const refs = [ac!.matmul(bc!), xc!.add(xc!), F.conv2d(xc!, wc!, biasc!)];
       const tunes0 = rt.tuner.tunes;
+      await collectGarbage(); // earlier tests' garbage must not be finalized inside the measured window
       const before = memory().webgpu!.bytesInUse;
       noGrad(() => scope(() => void ops.forEach((f) => f())));
       await rt.tuner.settle();

@@ -12,6 +12,9 @@ const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
  * Runs `rounds` full collections, each followed by a macrotask turn so finalizer callbacks run.
+ * Tests that compare memory() across an await call it before taking their baseline: graph
+ * tensors are collectable, so a collection inside the window would finalize earlier tests'
+ * garbage there and lower the counts.
  * One round collects everything unreachable that nothing else (such as a finalizer's held value)
  * keeps alive; later rounds catch chains that one finalizer releases for the next.
  */

@@ -7,6 +7,7 @@ import {
   serializeCheckpoint, serializeSafetensors, tensor,
 } from '../../src/index.ts';
 import { useGpu } from '../helpers/gpu.ts';
+import { collectGarbage } from '../helpers/gc.ts';
 
 useGpu();
 
@@ -32,6 +33,7 @@ describe('hostile names in safetensors files', () => {
   it('a tensor named __proto__ (or constructor, toString…) is an ordinary entry, in file order', async () => {
     // JSON.parse makes "__proto__" an own key of the header, as a file would hold it.
     const header = JSON.parse(`{${ODD_NAMES.map((n, i) => `"${n}": ${JSON.stringify(scalarAt(i))}`).join(', ')}}`);
+    await collectGarbage(); // no finalizer of earlier garbage may run inside the counted window
     const base = memory().liveTensors;
     const { tensors } = parseSafetensors(fileWith(header, 4 * ODD_NAMES.length));
     expect(Object.getPrototypeOf(tensors)).toBeNull();
@@ -62,6 +64,7 @@ describe('hostile keys in a checkpoint tree', () => {
     fileWith({ __metadata__: { 'webgrad.tree': tree }, a: scalarAt(0), b: scalarAt(1), c: scalarAt(2) }, 12);
 
   it('__proto__ and constructor are ordinary keys; disposeCheckpoint reaches every tensor', async () => {
+    await collectGarbage(); // no finalizer of earlier garbage may run inside the counted window
     const base = memory().liveTensors;
     const ck = parseCheckpoint(nested('{"model": {"__proto__": {"$tensor": "a"}, "constructor": {"$tensor": "b"}, "prototype": {"$tensor": "c"}}, "epoch": 2}'));
     expect(Object.keys(ck)).toEqual(['model', 'epoch']);
@@ -74,7 +77,8 @@ describe('hostile keys in a checkpoint tree', () => {
     expect(memory().liveTensors).toBe(base);
   });
 
-  it('a tree that names a tensor after an Object.prototype member gets a CheckpointError, not Object', () => {
+  it('a tree that names a tensor after an Object.prototype member gets a CheckpointError, not Object', async () => {
+    await collectGarbage(); // no finalizer of earlier garbage may run inside the counted window
     const base = memory().liveTensors;
     for (const name of ['constructor', '__proto__', 'toString']) {
       expect(() => parseCheckpoint(nested(`{"w": {"$tensor": "${name}"}}`))).toThrow(CheckpointError);
@@ -113,6 +117,7 @@ describe('hostile keys in a checkpoint tree', () => {
     disposeCheckpoint(ck);
 
     // An optimizer state entry whose buffer is named __proto__: kept as an ordinary buffer, freed with the optimizer.
+    await collectGarbage(); // no finalizer of earlier garbage may run inside the counted window
     const base = memory().liveTensors;
     const sd = opt.stateDict();
     const state = JSON.parse('{"0": {"step": 1, "__proto__": null}}') as Record<string, Record<string, unknown>>;

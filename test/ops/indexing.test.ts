@@ -8,6 +8,7 @@ import {
 } from '../../src/index.ts';
 import { indexTuning } from '../../src/kernels/indexing.ts';
 import { useGpu } from '../helpers/gpu.ts';
+import { collectGarbage } from '../helpers/gc.ts';
 import { ODD_SIZES, input } from '../helpers/data.ts';
 
 useGpu();
@@ -313,6 +314,7 @@ describe('kernel variants and memory', () => {
       l.dispose();
     };
     await settle();
+    await collectGarbage(); // earlier tests' garbage must not be finalized inside the measured window
     const before = memory();
     for (let i = 0; i < 50; i++) step().dispose();
     await settle();
