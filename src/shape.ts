@@ -59,25 +59,18 @@ export function hasInternalOverlap(shape: Shape, strides: Shape): boolean {
   return false;
 }
 
-/** Marks every offset the view reaches; true at the first one reached twice. */
+/** Lists every offset the view reaches, sorted: true when one repeats. */
 function exactOverlap(dims: readonly (readonly [number, number])[]): boolean {
   const count = dims.reduce((p, [, n]) => p * n, 1);
   if (count > EXACT_OVERLAP_LIMIT) return false;
-  const seen = new Uint8Array(dims.reduce((p, [s, n]) => p + s * (n - 1), 0) + 1);
-  const idx = new Array<number>(dims.length).fill(0);
-  for (let k = 0, off = 0; k < count; k++) {
-    if (seen[off]) return true;
-    seen[off] = 1;
-    for (let d = 0; d < dims.length; d++) {
-      const [s, n] = dims[d]!;
-      if (++idx[d]! < n) {
-        off += s;
-        break;
-      }
-      idx[d] = 0;
-      off -= s * (n - 1);
-    }
+  const offsets = new Float64Array(count);
+  let filled = 1;
+  for (const [stride, n] of dims) {
+    for (let k = 1; k < n; k++) for (let j = 0; j < filled; j++) offsets[k * filled + j] = offsets[j]! + k * stride;
+    filled *= n;
   }
+  offsets.sort();
+  for (let i = 1; i < count; i++) if (offsets[i] === offsets[i - 1]) return true;
   return false;
 }
 
