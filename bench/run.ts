@@ -80,8 +80,8 @@ const { F, optim, noGrad, scope, tensor, manualSeed } = wg;
 const { gpuRuntime } = await import('../src/tensor/backends.ts');
 const { matmulConfig } = await import('../src/kernels/matmul.ts');
 const { elementwiseTuning } = await import('../src/kernels/elementwise.ts');
-const models = await import('../src/recipes/models.ts');
-const scratch = await import('../src/recipes/scratch.ts');
+const models = await import('../packages/webgrad-cli/src/recipes/models.ts');
+const scratch = await import('../packages/webgrad-cli/src/recipes/scratch.ts');
 type Tensor = import('../src/index.ts').Tensor;
 type T4 = import('@tensorflow/tfjs-core').Tensor4D;
 

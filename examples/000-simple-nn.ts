@@ -5,8 +5,8 @@
 //   npx tsx examples/000-simple-nn.ts [--data ../shared/data/mnist] [--epochs 5] [--seed 0] [--limit N]
 
 import { data, nn, noGrad, optim, scope, type Tensor } from '../src/index.node.ts';
-import { SimpleNN } from '../src/recipes/models.ts';
-import { mnistPair } from '../src/recipes/data.ts';
+import { SimpleNN } from '../packages/webgrad-cli/src/recipes/models.ts';
+import { mnistPair } from '../packages/webgrad-cli/src/recipes/data.ts';
 import { readAll, runIfMain, setup, since } from './lib/cli.ts';
 
 export async function main(argv: string[] = []) {

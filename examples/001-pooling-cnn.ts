@@ -5,7 +5,7 @@
 // reaches `Test set: Avg. loss: 0.02367, Accuracy: 9937/10000 (99.37%)`.
 //   npx tsx examples/001-pooling-cnn.ts [--data ../shared/data/mnist] [--epochs 100] [--seed 0] [--limit N]
 
-import { PoolingCNN } from '../src/recipes/models.ts';
+import { PoolingCNN } from '../packages/webgrad-cli/src/recipes/models.ts';
 import { runIfMain } from './lib/cli.ts';
 import { trainCnn } from './lib/mnist-cnn.ts';
 

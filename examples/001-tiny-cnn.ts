@@ -7,7 +7,7 @@
 // Its one-channel convolutions start almost dead: depending on the seed it may sit at chance
 // (11.35 %) for a few epochs before it learns, as PyTorch's does with seed 0.
 
-import { TinyCNN } from '../src/recipes/models.ts';
+import { TinyCNN } from '../packages/webgrad-cli/src/recipes/models.ts';
 import { runIfMain } from './lib/cli.ts';
 import { trainCnn } from './lib/mnist-cnn.ts';
 

@@ -7,8 +7,8 @@
 // Without --data it trains on the embedded digits (7 996, split 7 330 / 666 in the same ratio).
 
 import { cat, data, noGrad, randn, scope, sqrt, tensor, zeros, type Tensor } from '../src/index.node.ts';
-import { accuracy, crossEntropyLoss, relu, softmax } from '../src/recipes/scratch.ts';
-import { mnistPair, trainValidationSplit } from '../src/recipes/data.ts';
+import { accuracy, crossEntropyLoss, relu, softmax } from '../packages/webgrad-cli/src/recipes/scratch.ts';
+import { mnistPair, trainValidationSplit } from '../packages/webgrad-cli/src/recipes/data.ts';
 import { readAll, runIfMain, setup, since } from './lib/cli.ts';
 
 export async function main(argv: string[] = []) {

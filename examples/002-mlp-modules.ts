@@ -5,9 +5,9 @@
 //   npx tsx examples/002-mlp-modules.ts [--data ../shared/data/mnist] [--epochs 40] [--seed 7] [--limit N]
 
 import { F, cat, data, noGrad, optim, scope, type Tensor } from '../src/index.node.ts';
-import { FullyConnected } from '../src/recipes/models.ts';
-import { accuracy } from '../src/recipes/scratch.ts';
-import { mnistPair, trainValidationSplit } from '../src/recipes/data.ts';
+import { FullyConnected } from '../packages/webgrad-cli/src/recipes/models.ts';
+import { accuracy } from '../packages/webgrad-cli/src/recipes/scratch.ts';
+import { mnistPair, trainValidationSplit } from '../packages/webgrad-cli/src/recipes/data.ts';
 import { readAll, runIfMain, setup, since } from './lib/cli.ts';
 
 export async function main(argv: string[] = []) {

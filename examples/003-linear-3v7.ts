@@ -7,7 +7,7 @@
 // 54.6–92.5 % over seeds 0–19); judge a run against that spread.
 
 import type { Tensor } from '../src/index.node.ts';
-import { initParams } from '../src/recipes/scratch.ts';
+import { initParams } from '../packages/webgrad-cli/src/recipes/scratch.ts';
 import { readAll, runIfMain, setup } from './lib/cli.ts';
 import { loaders, trainEpoch, validateEpoch } from './lib/mnist-tiny.ts';
 

@@ -5,7 +5,7 @@
 // Like the linear model, the result swings with the seed (PyTorch: 45.1–92.7 % over seeds 0–19).
 
 import type { Tensor } from '../src/index.node.ts';
-import { initParams } from '../src/recipes/scratch.ts';
+import { initParams } from '../packages/webgrad-cli/src/recipes/scratch.ts';
 import { readAll, runIfMain, setup } from './lib/cli.ts';
 import { loaders, trainEpoch, validateEpoch } from './lib/mnist-tiny.ts';
 

@@ -4,8 +4,8 @@
 //   npx tsx examples/004-adam-mlp.ts [--data ../shared/data/mnist] [--epochs 10] [--seed 0] [--limit N]
 
 import { F, data, nn, noGrad, optim, randn, scope, type Tensor } from '../src/index.node.ts';
-import { NeuralNet } from '../src/recipes/models.ts';
-import { mnistPair } from '../src/recipes/data.ts';
+import { NeuralNet } from '../packages/webgrad-cli/src/recipes/models.ts';
+import { mnistPair } from '../packages/webgrad-cli/src/recipes/data.ts';
 import { readAll, runIfMain, setup, since } from './lib/cli.ts';
 
 export async function main(argv: string[] = []) {

@@ -5,11 +5,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { adapterInfo, data, defaultGenerator, disposeCheckpoint, init, load, manualSeed, save } from '../index.node.ts';
-import { checkDataDir } from '../recipes/data.ts';
-import { curvesSpec, histogramSpec, renderSvg, samplesSpec, svgToPng, type DigitSample } from '../recipes/plots.ts';
-import { getRecipe, type EpochMetrics, type Recipe, type RecipeData } from '../recipes/registry.ts';
-import { evaluate, trainEpoch, type BatchLoader, type EvalResult } from '../recipes/trainer.ts';
+import { adapterInfo, data, defaultGenerator, disposeCheckpoint, init, load, manualSeed, save } from 'webgrad';
+import { checkDataDir } from './recipes/data.ts';
+import { curvesSpec, histogramSpec, renderSvg, samplesSpec, svgToPng, type DigitSample } from './recipes/plots.ts';
+import { getRecipe, type EpochMetrics, type Recipe, type RecipeData } from './recipes/registry.ts';
+import { evaluate, trainEpoch, type BatchLoader, type EvalResult } from './recipes/trainer.ts';
 import { EpochProgress } from './progress.ts';
 
 export interface TrainOptions {

@@ -3,7 +3,7 @@
 // `print(model)` tree and a state dict has PyTorch's keys. Shared by examples/ and the CLI.
 // Knows nn and F only; nothing here reads data or prints.
 
-import { F, nn, type Tensor } from '../index.ts';
+import { F, nn, type Tensor } from 'webgrad';
 
 /**
  * Tutorial 000's `SimpleNN`: Linear(784, 128) → ReLU → Linear(128, 10), returning logits.

