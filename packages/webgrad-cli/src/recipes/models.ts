@@ -1,4 +1,4 @@
-// The tutorials' models (../shared/seeds/*.txt), each written as its tutorial writes it: the
+// The five PyTorch MNIST tutorials' models, each written as its tutorial writes it: the
 // same layers in the same order with the same names, so `toString()` prints the tutorial's
 // `print(model)` tree and a state dict has PyTorch's keys. Shared by examples/ and the CLI.
 // Knows nn and F only; nothing here reads data or prints.

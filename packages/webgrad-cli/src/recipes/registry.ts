@@ -52,7 +52,7 @@ export interface Recipe {
   /** Other names accepted on the command line. */
   aliases: string[];
   title: string;
-  /** The tutorial in ../shared/seeds it reproduces. */
+  /** The tutorial's text file (the five PyTorch MNIST tutorials this project reproduces). */
   tutorial: string;
   /** The example script with the same experiment. */
   example: string;
