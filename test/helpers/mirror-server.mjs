@@ -18,6 +18,9 @@ const folder = process.argv[2];
 let log = [];
 
 const server = createServer((req, res) => {
+  // No kept-alive sockets: a client reusing one just as the server times it out would see
+  // "other side closed", a race that has nothing to do with what a test checks.
+  res.setHeader('Connection', 'close');
   const url = new URL(req.url, 'http://x');
   if (url.pathname === '/__log') return res.end(JSON.stringify(log));
   if (url.pathname === '/__reset') {
