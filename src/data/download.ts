@@ -195,7 +195,14 @@ async function fetchInto(dataset: string, file: RemoteFile, mirrors: readonly st
   const failures: string[] = [];
   for (const mirror of mirrors) {
     const url = urlOf(mirror, file.name);
-    const failure = await fromMirror(dataset, file, url, sink, opts, report);
+    let failure: string | null;
+    try {
+      failure = await fromMirror(dataset, file, url, sink, opts, report);
+    } catch (e) {
+      // Cancelled: keep what arrived, for a later resume.
+      if (sink instanceof FileSink) sink.close();
+      throw e;
+    }
     if (failure === null) {
       sink.commit();
       report({ dataset, file: file.name, url, received: sink.size(), total: sink.size(), done: true });

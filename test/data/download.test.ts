@@ -140,6 +140,25 @@ describe('MNIST download', () => {
     expect(listing(root)).toEqual(ALL);
   });
 
+  it('a cancelled download keeps its part, and the next one resumes it', async () => {
+    const root = tmp();
+    const stop = new AbortController();
+    const err = await MNIST.load({
+      root, download: true, mirrors: [`${base}/ok/`], signal: stop.signal,
+      onProgress: (p) => p.file === 'train-images-idx3-ubyte.gz' && p.received > 2_000_000 && stop.abort(new Error('cancelled by the user')),
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('cancelled by the user');
+    const part = join(root, 'MNIST', 'raw', 'train-images-idx3-ubyte.gz.part');
+    const kept = readFileSync(part).length;
+    expect(kept).toBeGreaterThan(2_000_000);
+    expect(listing(root)).toEqual(['train-images-idx3-ubyte.gz.part']); // the lock is gone too
+    await resetLog();
+    const ds = await MNIST.load({ root, download: true, mirrors: [`${base}/ok/`], progress: false });
+    expect(ds.length).toBe(60000);
+    expect((await requests())[0]).toEqual({ path: '/ok/train-images-idx3-ubyte.gz', range: `bytes=${kept}-` });
+    expect(listing(root)).toEqual(ALL);
+  });
+
   it('resumes on the same mirror when the connection is cut mid-file', async () => {
     const root = tmp();
     await resetLog();
