@@ -8,8 +8,9 @@
 //   npm run bench -- --filter matmul     only cases whose "family case" text contains it (repeatable, any of them)
 //   npm run bench -- --json out.json     also write the rows as JSON
 //   npm run bench -- --no-tf             webgrad only
-//   npm run bench -- --readme            rewrite README.md's results section with this run
-//   npx tsx bench/run.ts --readme-from out.json   rewrite it from a saved run (no benchmarking)
+//   npm run bench -- --readme            rewrite the results table of docs/benchmarks.md and the
+//                                        summary line of README.md with this run
+//   npx tsx bench/run.ts --readme-from out.json   rewrite them from a saved run (no benchmarking)
 //
 // Timing (bench/lib/harness.ts): two warm-up runs per side (compiles, starts autotuning, whose
 // results are awaited), then samples of back-to-back runs ended by one GPU sync, alternating
@@ -34,15 +35,31 @@ const { values: opt } = parseArgs({
 });
 const quick = opt.quick!;
 const README = new URL('../README.md', import.meta.url);
+const RESULTS = new URL('../docs/benchmarks.md', import.meta.url);
 
-/** Rewrites the section between the bench markers of README.md. */
-function writeReadme(rows: Row[], meta: { adapter: string; tfAdapter: string; date: string; quick: boolean; extras: string[] }): void {
-  const text = readFileSync(README, 'utf8');
-  const start = '<!-- bench:start -->';
-  const end = '<!-- bench:end -->';
+/** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` of a file. */
+function rewriteSection(file: URL, name: string, body: string): void {
+  const text = readFileSync(file, 'utf8');
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
   const a = text.indexOf(start);
   const b = text.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`README.md has no ${start} … ${end} section`);
+  const shown = file.href.slice(new URL('../', import.meta.url).href.length);
+  if (a < 0 || b < a) throw new Error(`${shown} has no ${start} … ${end} section`);
+  writeFileSync(file, text.slice(0, a + start.length) + body + text.slice(b));
+  console.log(`${shown}: ${name} section rewritten`);
+}
+
+/** "1.3–37×": the range of TF.js ms / webgrad ms over `rows` (wall time). */
+function ratioRange(rows: Row[]): string {
+  const r = rows.filter((x) => x.webgrad && x.tf).map((x) => x.tf! / x.webgrad!);
+  if (r.length === 0) return 'not compared';
+  const f = (v: number) => (v >= 10 ? v.toFixed(0) : v.toFixed(1));
+  return `${f(Math.min(...r))}–${f(Math.max(...r))}×`;
+}
+
+/** Rewrites the results table of docs/benchmarks.md and the one-line summary in README.md. */
+function writeReadme(rows: Row[], meta: { adapter: string; tfAdapter: string; date: string; quick: boolean; extras: string[] }): void {
   const body = [
     '',
     `Measured ${meta.date}${meta.quick ? ' (--quick)' : ''} on **${meta.adapter}** (TF.js: ${meta.tfAdapter}), one process,`,
@@ -54,8 +71,11 @@ function writeReadme(rows: Row[], meta: { adapter: string; tfAdapter: string; da
     ...meta.extras.map((e) => `- ${e}`),
     '',
   ].join('\n');
-  writeFileSync(README, text.slice(0, a + start.length) + body + text.slice(b));
-  console.log('README.md: results section rewritten');
+  rewriteSection(RESULTS, 'bench', body);
+  const steps = rows.filter((r) => r.family === 'train step');
+  const kernels = rows.filter((r) => r.family !== 'train step' && r.family !== 'dispatch');
+  const adapter = meta.adapter.split(' / ').slice(0, 3).join(' / ');
+  rewriteSection(README, 'bench-summary', `\n**Benchmarks** (${meta.date}, ${adapter}): TensorFlow.js's WebGPU backend on the same adapter takes ${ratioRange(kernels)} webgrad's time per kernel and ${ratioRange(steps)} per training step of the tutorials' models; every row in [docs/benchmarks.md](docs/benchmarks.md).\n`);
 }
 
 if (opt['readme-from']) {
@@ -80,8 +100,8 @@ const { F, optim, noGrad, scope, tensor, manualSeed } = wg;
 const { gpuRuntime } = await import('../src/tensor/backends.ts');
 const { matmulConfig } = await import('../src/kernels/matmul.ts');
 const { elementwiseTuning } = await import('../src/kernels/elementwise.ts');
-const models = await import('../src/recipes/models.ts');
-const scratch = await import('../src/recipes/scratch.ts');
+const models = await import('../packages/webgrad-cli/src/recipes/models.ts');
+const scratch = await import('../packages/webgrad-cli/src/recipes/scratch.ts');
 type Tensor = import('../src/index.ts').Tensor;
 type T4 = import('@tensorflow/tfjs-core').Tensor4D;
 

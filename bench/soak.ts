@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { F, init, manualSeed, memory, optim, scope, shutdown, tensor } from '../src/index.ts';
 import { gpuRuntime } from '../src/tensor/backends.ts';
-import { FullyConnected } from '../src/recipes/models.ts';
+import { FullyConnected } from '../packages/webgrad-cli/src/recipes/models.ts';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '10000' }, every: { type: 'string', default: '1000' }, batch: { type: 'string', default: '128' } } });
 const steps = Number(values.steps);

@@ -61,6 +61,8 @@ export interface DemoState {
   prediction: { digit: number; probs: number[] } | null;
   /** Bumped after every prediction (tests wait for it to change). */
   predictions: number;
+  /** Seconds the page's first training step took, GPU kernel compilation included (null before it). */
+  firstStepSeconds: number | null;
 }
 
 declare global {
@@ -74,7 +76,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const state: DemoState = {
   phase: 'starting', error: null, adapter: null, dataSource: null, trainCount: 0, testCount: 0,
   step: 0, maxSteps: 0, epoch: 0, loss: [], accuracy: [], batchesPerSecond: null, liveTensors: [],
-  prediction: null, predictions: 0,
+  prediction: null, predictions: 0, firstStepSeconds: null,
 };
 
 let model: NeuralNet;
@@ -85,6 +87,9 @@ let epochIter: AsyncIterator<[Tensor, Tensor]> | null = null;
 let testX: Tensor;
 let testY: Tensor;
 let running = false;
+
+/** The status line while the page is idle or training (adapter and data). */
+const idleStatus = () => `WebGPU adapter: ${state.adapter} · data: ${state.dataSource}`;
 
 function status(text: string, error = false): void {
   const el = $('status');
@@ -198,6 +203,7 @@ async function trainLoop(): Promise<void> {
   let stepsSinceRead = 0;
   try {
     while (running && state.step < state.maxSteps) {
+      if (state.firstStepSeconds === null) showCompiling();
       epochIter ??= loader[Symbol.asyncIterator]();
       const next = await epochIter.next();
       if (next.done) {
@@ -219,6 +225,7 @@ async function trainLoop(): Promise<void> {
       pending.push(loss);
       state.step++;
       stepsSinceRead++;
+      if (state.firstStepSeconds === null) await firstStepDone(loss);
       const last = state.step >= state.maxSteps || !running;
       if (state.step % LOG_EVERY === 0 || last) {
         // One readback for the whole interval (stack on the GPU, read once).
@@ -247,6 +254,35 @@ async function trainLoop(): Promise<void> {
     running = false;
     render();
   }
+}
+
+let compileT0 = 0;
+let compileTimer: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * Says what the page's first training step spends its time on: its backward and optimizer
+ * kernels are compiled on the way (several seconds on a software adapter). Without this the
+ * page would sit at "step 0" with no sign of life until the first loss read.
+ */
+function showCompiling(): void {
+  if (compileTimer !== undefined) return;
+  compileT0 = performance.now();
+  const tick = () => status(`${idleStatus()} · compiling the GPU kernels for training (first step only): ${((performance.now() - compileT0) / 1000).toFixed(0)} s`);
+  tick();
+  compileTimer = setInterval(tick, 250);
+}
+
+/** Waits for the first step's loss (its kernels compiled), then restores the status line. */
+async function firstStepDone(loss: Tensor): Promise<void> {
+  try {
+    await loss.item();
+  } finally {
+    clearInterval(compileTimer);
+    compileTimer = undefined;
+  }
+  state.firstStepSeconds = (performance.now() - compileT0) / 1000;
+  status(idleStatus());
+  render();
 }
 
 function start(): void {
@@ -396,7 +432,7 @@ async function main(): Promise<void> {
   await evaluate(); // the untrained network: about 10 %, chance
   state.liveTensors.push([0, memory().liveTensors]);
   state.phase = 'ready';
-  status(`WebGPU adapter: ${state.adapter} · data: ${state.dataSource}`);
+  status(idleStatus());
   const trainBtn = $<HTMLButtonElement>('train');
   trainBtn.disabled = false;
   trainBtn.addEventListener('click', () => (running ? pause() : start()));

@@ -2,11 +2,11 @@
 // with CrossEntropyLoss and SGD(lr=0.01), batch 100, 5 epochs; logs the loss every 100 batches,
 // then `Test Error: Accuracy: 90.5%, Avg loss: 0.34…` and the histogram of predictions against
 // labels (as counts here; `webgrad train 000` draws it).
-//   npx tsx examples/000-simple-nn.ts [--data ../shared/data/mnist] [--epochs 5] [--seed 0] [--limit N]
+//   npx tsx examples/000-simple-nn.ts [--data DIR] [--epochs 5] [--seed 0] [--limit N]
 
 import { data, nn, noGrad, optim, scope, type Tensor } from '../src/index.node.ts';
-import { SimpleNN } from '../src/recipes/models.ts';
-import { mnistPair } from '../src/recipes/data.ts';
+import { SimpleNN } from '../packages/webgrad-cli/src/recipes/models.ts';
+import { mnistPair } from '../packages/webgrad-cli/src/recipes/data.ts';
 import { readAll, runIfMain, setup, since } from './lib/cli.ts';
 
 export async function main(argv: string[] = []) {

@@ -3,12 +3,12 @@
 // a hand-written softmax and cross-entropy (`preds[arange(n), targets]`), and manual SGD
 // (lr 0.1) inside noGrad; MNIST's training set split 55 000 / 5 000 by randomSplit, batch 128,
 // 40 epochs. Prints `Training Loss: …, Validation Loss: …, Accuracy: …` per epoch.
-//   npx tsx examples/002-mlp-from-scratch.ts [--data ../shared/data/mnist] [--epochs 40] [--seed 7] [--limit N]
+//   npx tsx examples/002-mlp-from-scratch.ts [--data DIR] [--epochs 40] [--seed 7] [--limit N]
 // Without --data it trains on the embedded digits (7 996, split 7 330 / 666 in the same ratio).
 
 import { cat, data, noGrad, randn, scope, sqrt, tensor, zeros, type Tensor } from '../src/index.node.ts';
-import { accuracy, crossEntropyLoss, relu, softmax } from '../src/recipes/scratch.ts';
-import { mnistPair, trainValidationSplit } from '../src/recipes/data.ts';
+import { accuracy, crossEntropyLoss, relu, softmax } from '../packages/webgrad-cli/src/recipes/scratch.ts';
+import { mnistPair, trainValidationSplit } from '../packages/webgrad-cli/src/recipes/data.ts';
 import { readAll, runIfMain, setup, since } from './lib/cli.ts';
 
 export async function main(argv: string[] = []) {

@@ -2,12 +2,12 @@
 // FullyConnected = Linear(784, 500) → F.relu → Linear(500, 10, bias=False), F.crossEntropy on
 // the logits, optim.SGD(lr=0.1); MNIST's training set split 55 000 / 5 000, batch 128, 40
 // epochs. Prints `Training Loss: …, Validation Loss: …, Accuracy: …` per epoch.
-//   npx tsx examples/002-mlp-modules.ts [--data ../shared/data/mnist] [--epochs 40] [--seed 7] [--limit N]
+//   npx tsx examples/002-mlp-modules.ts [--data DIR] [--epochs 40] [--seed 7] [--limit N]
 
 import { F, cat, data, noGrad, optim, scope, type Tensor } from '../src/index.node.ts';
-import { FullyConnected } from '../src/recipes/models.ts';
-import { accuracy } from '../src/recipes/scratch.ts';
-import { mnistPair, trainValidationSplit } from '../src/recipes/data.ts';
+import { FullyConnected } from '../packages/webgrad-cli/src/recipes/models.ts';
+import { accuracy } from '../packages/webgrad-cli/src/recipes/scratch.ts';
+import { mnistPair, trainValidationSplit } from '../packages/webgrad-cli/src/recipes/data.ts';
 import { readAll, runIfMain, setup, since } from './lib/cli.ts';
 
 export async function main(argv: string[] = []) {

@@ -2,12 +2,12 @@
 // MNIST_TINY (709 training images) with `xb @ weights + bias`, weights from init_params
 // (randn, std 1), sigmoid + `where(target == 1, 1 - p, p).mean()` as the loss, batch 256, the
 // manual step `p.data -= p.grad * lr` with lr 1, 20 epochs; prints `Epoch i accuracy: 0.9348`.
-//   npx tsx examples/003-linear-3v7.ts [--data ../shared/data/mnist] [--epochs 20] [--seed 100] [--limit N]
+//   npx tsx examples/003-linear-3v7.ts [--data DIR] [--epochs 20] [--seed 100] [--limit N]
 // The std-1 initialisation saturates the sigmoid, so the result swings with the seed (PyTorch:
 // 54.6–92.5 % over seeds 0–19); judge a run against that spread.
 
 import type { Tensor } from '../src/index.node.ts';
-import { initParams } from '../src/recipes/scratch.ts';
+import { initParams } from '../packages/webgrad-cli/src/recipes/scratch.ts';
 import { readAll, runIfMain, setup } from './lib/cli.ts';
 import { loaders, trainEpoch, validateEpoch } from './lib/mnist-tiny.ts';
 

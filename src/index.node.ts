@@ -1,3 +1,9 @@
+/**
+ * webgrad in Node: `import … from 'webgrad'` resolves here there (package.json `exports` →
+ * "node"). Everything of the browser entry, plus `save` and `load` for checkpoint files.
+ * @module webgrad/node
+ */
+
 // webgrad's Node entry (package.json `exports` → "node"): everything in the browser-safe
 // `index.ts`, plus what can only run in Node and so must never reach a browser bundle: modules
 // that import `node:*` at their top are re-exported here, never from index.ts. Re-exports only.

@@ -1,8 +1,16 @@
-// webgrad's public API: tensors with reverse-mode autograd on WGSL kernels via WebGPU.
-//   import { init, tensor, noGrad } from 'webgrad';
-//   await init();
-//   const a = tensor([[1, 2], [3, 4]], { requiresGrad: true });
-//   a.sin().sum().backward(); await a.grad!.print();
+/**
+ * webgrad's public API: tensors with reverse-mode autograd on hand-written WGSL kernels run
+ * through WebGPU, with PyTorch's names. This is what bundlers get for browsers; Node's entry
+ * (`webgrad/node` in these docs) adds the Node-only functions (checkpoint files).
+ * ```ts
+ * import { init, tensor } from 'webgrad';
+ * await init();
+ * const a = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * a.sin().sum().backward();
+ * await a.grad!.print();
+ * ```
+ * @module webgrad
+ */
 
 // Kept in the emitted index.d.ts so that TypeScript users get the WebGPU types the declarations
 // mention (GPUDevice, …) and `Symbol.dispose` (Tensor is Disposable) without configuring them.

@@ -85,4 +85,4 @@ export function runIfMain(moduleUrl: string, main: (argv: string[]) => Promise<u
 export const since = (t0: number): number => (performance.now() - t0) / 1000;
 
 /** Every loss in one readback (the CLI's helper): reading each would stall the GPU queue once per batch. */
-export { readAll } from '../../src/recipes/trainer.ts';
+export { readAll } from '../../packages/webgrad-cli/src/recipes/trainer.ts';

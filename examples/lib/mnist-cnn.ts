@@ -7,7 +7,7 @@
 // after every epoch (printed with the tutorial's decimals).
 
 import { F, data, noGrad, optim, scope, type nn, type Tensor } from '../../src/index.node.ts';
-import { mnistPair } from '../../src/recipes/data.ts';
+import { mnistPair } from '../../packages/webgrad-cli/src/recipes/data.ts';
 import { readAll, setup, since } from './cli.ts';
 
 // MNIST's mean and standard deviation (the tutorial's dataset_mean, dataset_std).

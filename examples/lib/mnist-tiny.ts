@@ -4,8 +4,8 @@
 // `p.data -= p.grad * lr`.
 
 import { data, noGrad, scope, stack, type Tensor } from '../../src/index.node.ts';
-import { tinyPair } from '../../src/recipes/data.ts';
-import { batchAccuracy, mnistLoss } from '../../src/recipes/scratch.ts';
+import { tinyPair } from '../../packages/webgrad-cli/src/recipes/data.ts';
+import { batchAccuracy, mnistLoss } from '../../packages/webgrad-cli/src/recipes/scratch.ts';
 import type { ExampleOptions } from './cli.ts';
 
 export type Model = (xb: Tensor) => Tensor;

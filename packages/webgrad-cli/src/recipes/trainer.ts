@@ -4,7 +4,7 @@
 // evaluation pass that returns loss, accuracy and every prediction. Prints nothing itself:
 // hooks receive the numbers and the tutorial's log lines.
 
-import { cat, noGrad, scope, stack, type data, type nn, type Tensor } from '../index.ts';
+import { cat, noGrad, scope, stack, type data, type nn, type Tensor } from 'webgrad';
 import type { Recipe, Stepper } from './registry.ts';
 
 type Batch = [Tensor, Tensor];

@@ -3,6 +3,7 @@
 // bar; elsewhere (pipes, CI, log files) there is no bar and lines go straight to stdout.
 
 import cliProgress from 'cli-progress';
+import type { data } from 'webgrad';
 
 export class EpochProgress {
   private readonly multi: cliProgress.MultiBar | null;
@@ -21,6 +22,8 @@ export class EpochProgress {
             clearOnComplete: true,
             etaBuffer: 50,
             fps: 5,
+            // stdout: the launcher filters stderr through a pipe, so only stdout can be the terminal.
+            stream: process.stdout,
           },
           cliProgress.Presets.shades_classic,
         )
@@ -60,6 +63,49 @@ export class EpochProgress {
       this.bar = null;
     }
   }
+
+  stop(): void {
+    this.multi?.stop();
+  }
+}
+
+/**
+ * Reports a data set download (the library's `onProgress`): a bar per file on a terminal, one
+ * line per file elsewhere. `stop()` ends the bars.
+ */
+export class DownloadProgress {
+  private readonly multi: cliProgress.MultiBar | null;
+  private readonly bars = new Map<string, cliProgress.SingleBar>();
+  private readonly announced = new Set<string>();
+
+  constructor(enabled: boolean) {
+    this.multi = enabled && process.stdout.isTTY
+      ? new cliProgress.MultiBar(
+          { format: ' {file} |{bar}| {percentage}% | {received} / {size} MB', barCompleteChar: '\u2588', barIncompleteChar: '\u2591', hideCursor: true, fps: 5, stream: process.stdout },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
+  }
+
+  /** The callback to pass as `onProgress`. */
+  readonly update = (p: data.DownloadProgress): void => {
+    const mb = (n: number) => (n / 1e6).toFixed(1);
+    if (!this.multi) {
+      if (!this.announced.has(p.url)) {
+        this.announced.add(p.url);
+        console.log(`downloading ${p.url}`);
+      }
+      if (p.done) console.log(`downloaded ${p.file} (${mb(p.received)} MB, MD5 checked)`);
+      return;
+    }
+    let bar = this.bars.get(p.file);
+    if (!bar) {
+      bar = this.multi.create(p.total ?? p.received, 0, { file: p.file.padEnd(27), received: '0.0', size: '?' });
+      this.bars.set(p.file, bar);
+    }
+    if (p.total !== null) bar.setTotal(p.total);
+    bar.update(p.received, { received: mb(p.received), size: p.total === null ? '?' : mb(p.total) });
+  };
 
   stop(): void {
     this.multi?.stop();

@@ -1,9 +1,9 @@
-// The tutorials' models (../shared/seeds/*.txt), each written as its tutorial writes it: the
+// The five PyTorch MNIST tutorials' models, each written as its tutorial writes it: the
 // same layers in the same order with the same names, so `toString()` prints the tutorial's
 // `print(model)` tree and a state dict has PyTorch's keys. Shared by examples/ and the CLI.
 // Knows nn and F only; nothing here reads data or prints.
 
-import { F, nn, type Tensor } from '../index.ts';
+import { F, nn, type Tensor } from 'webgrad';
 
 /**
  * Tutorial 000's `SimpleNN`: Linear(784, 128) → ReLU → Linear(128, 10), returning logits.

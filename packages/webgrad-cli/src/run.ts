@@ -2,14 +2,16 @@
 // train with a progress bar, evaluate after every epoch, write metrics.json, a checkpoint and
 // the three plots to the output folder. The command-line parsing is in main.ts.
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { adapterInfo, data, defaultGenerator, disposeCheckpoint, init, load, manualSeed, save } from '../index.node.ts';
-import { checkDataDir } from '../recipes/data.ts';
-import { curvesSpec, histogramSpec, renderSvg, samplesSpec, svgToPng, type DigitSample } from '../recipes/plots.ts';
-import { getRecipe, type EpochMetrics, type Recipe, type RecipeData } from '../recipes/registry.ts';
-import { evaluate, trainEpoch, type BatchLoader, type EvalResult } from '../recipes/trainer.ts';
+import { adapterInfo, data, defaultGenerator, disposeCheckpoint, init, load, manualSeed, save, type nn } from 'webgrad';
+import { checkDataFlag, resolveDataDir } from './data-source.ts';
+import { CliError, oneLine } from './errors.ts';
+import { ensureWritableDir, ensureWritableFile } from './output-paths.ts';
+import { curvesSpec, histogramSpec, renderSvg, samplesSpec, svgToPng, type DigitSample } from './recipes/plots.ts';
+import { RECIPES, getRecipe, type EpochMetrics, type Recipe, type RecipeData } from './recipes/registry.ts';
+import { evaluate, trainEpoch, type BatchLoader, type EvalResult } from './recipes/trainer.ts';
 import { EpochProgress } from './progress.ts';
 
 export interface TrainOptions {
@@ -51,12 +53,50 @@ export interface RunMetrics {
 
 const stamp = () => new Date().toISOString().replace(/:/g, '-').replace(/\..*$/, '');
 
-/** Checks what can be checked before the GPU starts: recipe name, data folder, resume file. */
-export function preflight(recipeName: string, opts: { data?: string | undefined; resume?: string | undefined }): Recipe {
+/** What preflight settled: the recipe and where the run writes. */
+export interface Preflight {
+  recipe: Recipe;
+  /** The output folder (created, and known to be writable). */
+  out: string;
+  /** The checkpoint file (its folder known to be writable). */
+  checkpoint: string;
+}
+
+/**
+ * Checks everything that can be checked before the GPU starts and before any training: the
+ * recipe name, the data folder, the resume file, and that the output folder, the checkpoint's
+ * folder and so the plots can be written (creating the output folder).
+ */
+export function preflight(recipeName: string, opts: { data?: string | undefined; resume?: string | undefined; out?: string | undefined; save?: string | undefined }): Preflight {
   const recipe = getRecipe(recipeName);
-  if (opts.data !== undefined) checkDataDir(opts.data);
-  if (opts.resume !== undefined && !existsSync(opts.resume)) throw new Error(`checkpoint "${opts.resume}" does not exist (--resume needs a file written by --save)`);
-  return recipe;
+  checkDataFlag(opts.data);
+  if (opts.resume !== undefined && !existsSync(opts.resume)) throw new CliError(`--resume ${opts.resume}: no such file; pass a checkpoint written by \`webgrad train\` (its --save file, or <out>/checkpoint.safetensors)`);
+  const out = resolve(opts.out ?? join('runs', `${recipe.id}-${stamp()}`));
+  ensureWritableDir(out, '--out');
+  const checkpoint = resolve(opts.save ?? join(out, 'checkpoint.safetensors'));
+  if (opts.save !== undefined) ensureWritableFile(checkpoint, '--save');
+  return { recipe, out, checkpoint };
+}
+
+/**
+ * Loads a checkpoint written by `webgrad train`, or throws a CliError that says what the file is
+ * instead and what to do (a state dict of another program, another recipe's checkpoint).
+ */
+async function loadRunCheckpoint(file: string, flag: string): Promise<Record<string, any>> {
+  try {
+    return await load(file);
+  } catch (e) {
+    throw new CliError(`${flag} ${file}: not a checkpoint webgrad can read (${oneLine((e as Error).message)}); pass a file written by \`webgrad train\``);
+  }
+}
+
+/** Loads `state` into `target`, turning a mismatch into a one-line CliError naming the file. */
+function loadState(target: { loadStateDict(s: any): void }, state: unknown, what: string, file: string, flag: string): void {
+  try {
+    target.loadStateDict(state);
+  } catch (e) {
+    throw new CliError(`${flag} ${file}: its ${what} does not fit this recipe's (${oneLine((e as Error).message)})`);
+  }
 }
 
 function loaders(recipe: Recipe, d: RecipeData, batchSize: number): { train: BatchLoader; eval: BatchLoader } {
@@ -68,7 +108,7 @@ function loaders(recipe: Recipe, d: RecipeData, batchSize: number): { train: Bat
 
 /** Trains `recipeName`; returns the metrics written to `<out>/metrics.json`. */
 export async function train(recipeName: string, o: TrainOptions): Promise<RunMetrics> {
-  const recipe = preflight(recipeName, o);
+  const { recipe, out, checkpoint } = preflight(recipeName, o);
   const hyper = {
     epochs: o.epochs ?? recipe.defaults.epochs,
     batchSize: o.batchSize ?? recipe.defaults.batchSize,
@@ -76,13 +116,11 @@ export async function train(recipeName: string, o: TrainOptions): Promise<RunMet
     seed: o.seed ?? recipe.defaults.seed,
     limit: o.limit ?? null,
   };
-  const out = resolve(o.out ?? join('runs', `${recipe.id}-${stamp()}`));
-  await mkdir(out, { recursive: true });
-  const checkpoint = resolve(o.save ?? join(out, 'checkpoint.safetensors'));
+  const dataDir = await resolveDataDir(o.data, { progress: o.progress });
 
   await init();
   manualSeed(hyper.seed);
-  const d = recipe.data({ dataDir: o.data, limit: o.limit });
+  const d = recipe.data({ dataDir, limit: o.limit });
   const { train: trainLoader, eval: evalLoader } = loaders(recipe, d, hyper.batchSize);
   const model = recipe.model();
   const opt = recipe.optimizer(model, hyper.lr);
@@ -109,14 +147,20 @@ export async function train(recipeName: string, o: TrainOptions): Promise<RunMet
 
   let firstEpoch = 1;
   if (o.resume) {
-    const ck = await load(o.resume);
-    if (ck.recipe !== recipe.id) throw new Error(`checkpoint "${o.resume}" is of recipe ${ck.recipe}, not ${recipe.id}`);
-    model.loadStateDict(ck.model);
-    opt.loadStateDict(ck.optimizer);
-    if (ck.rng) defaultGenerator.setState(ck.rng);
-    metrics.epochs = (ck.epochs as EpochMetrics[] | undefined) ?? [];
-    firstEpoch = Number(ck.epoch) + 1;
-    disposeCheckpoint(ck);
+    const ck = await loadRunCheckpoint(o.resume, '--resume');
+    try {
+      if (typeof ck.recipe !== 'string' || typeof ck.epoch !== 'number' || !ck.model || !ck.optimizer) {
+        throw new CliError(`--resume ${o.resume}: not a checkpoint of \`webgrad train\` (it has no recipe, epoch, model and optimizer entries); resume from the --save file of a run, or train from scratch without --resume`);
+      }
+      if (ck.recipe !== recipe.id) throw new CliError(`--resume ${o.resume}: a checkpoint of recipe ${ck.recipe}, not ${recipe.id}; run \`webgrad train ${ck.recipe} --resume ${o.resume}\``);
+      loadState(model, ck.model, 'model', o.resume, '--resume');
+      loadState(opt, ck.optimizer, 'optimizer state', o.resume, '--resume');
+      if (ck.rng) defaultGenerator.setState(ck.rng);
+      metrics.epochs = (ck.epochs as EpochMetrics[] | undefined) ?? [];
+      firstEpoch = ck.epoch + 1;
+    } finally {
+      disposeCheckpoint(ck);
+    }
   }
 
   console.log(`webgrad train ${recipe.id}: ${recipe.title}`);
@@ -144,7 +188,7 @@ export async function train(recipeName: string, o: TrainOptions): Promise<RunMet
       progress.log(recipe.epochLog(m, last.count));
       progress.log(`[epoch ${epoch}/${hyper.epochs}] ${tr.seconds.toFixed(1)} s training (${(trainLoader.length / tr.seconds).toFixed(1)} batch/s), ${last.seconds.toFixed(1)} s evaluation`);
       await save(
-        { recipe: recipe.id, epoch, seed: hyper.seed, data: o.data ?? null, model: model.stateDict(), optimizer: opt.stateDict(), rng: defaultGenerator.getState(), epochs: metrics.epochs as any },
+        { recipe: recipe.id, epoch, seed: hyper.seed, data: dataDir ?? null, model: model.stateDict(), optimizer: opt.stateDict(), rng: defaultGenerator.getState(), epochs: metrics.epochs as any },
         checkpoint,
       );
       await writeMetrics();
@@ -209,28 +253,37 @@ export interface EvalOptions {
 
 /** Evaluates a checkpoint written by `train` on its recipe's test or validation set. */
 export async function evalCheckpoint(file: string, o: EvalOptions): Promise<EvalResult> {
-  if (!existsSync(file)) throw new Error(`checkpoint "${file}" does not exist`);
+  if (!existsSync(file)) throw new CliError(`checkpoint ${file}: no such file; pass a file written by \`webgrad train\` (its --save file, or <out>/checkpoint.safetensors)`);
   if (o.recipe !== undefined) getRecipe(o.recipe);
-  if (o.data !== undefined) checkDataDir(o.data);
+  checkDataFlag(o.data);
+  const out = o.out === undefined ? undefined : resolve(o.out);
+  if (out !== undefined) ensureWritableDir(out, '--out');
   await init();
-  const ck = await load(file);
-  const name = o.recipe ?? (typeof ck.recipe === 'string' ? ck.recipe : undefined);
-  if (!name) throw new Error(`checkpoint "${file}" does not say which recipe wrote it: pass --recipe`);
-  const recipe = getRecipe(name);
-  const dataDir = o.data ?? (typeof ck.data === 'string' && existsSync(ck.data) ? ck.data : undefined);
-  manualSeed(typeof ck.seed === 'number' ? ck.seed : recipe.defaults.seed); // the same validation split as in training
-  const d = recipe.data({ dataDir, limit: o.limit });
-  const model = recipe.model();
-  model.loadStateDict(ck.model ?? ck);
-  disposeCheckpoint(ck);
+  const ck = await loadRunCheckpoint(file, 'checkpoint');
+  let model: nn.Module;
+  let recipe: Recipe;
+  let d: RecipeData;
+  try {
+    const name = o.recipe ?? (typeof ck.recipe === 'string' ? ck.recipe : undefined);
+    if (!name) throw new CliError(`checkpoint ${file} does not say which recipe wrote it: pass --recipe (one of ${RECIPES.map((r) => r.id).join(', ')})`);
+    recipe = getRecipe(name);
+    // The data the run used, when it is still there; else as `train` would choose.
+    const recorded = typeof ck.data === 'string' && existsSync(ck.data) ? ck.data : undefined;
+    const dataDir = o.data !== undefined || recorded === undefined ? await resolveDataDir(o.data, { progress: false }) : recorded;
+    manualSeed(typeof ck.seed === 'number' ? ck.seed : recipe.defaults.seed); // the same validation split as in training
+    d = recipe.data({ dataDir, limit: o.limit });
+    model = recipe.model();
+    loadState(model, ck.model ?? ck, 'model', file, 'checkpoint');
+  } finally {
+    disposeCheckpoint(ck);
+  }
   const { eval: evalLoader } = loaders(recipe, d, recipe.defaults.batchSize);
   const r = await evaluate(recipe, model, evalLoader);
   console.log(`webgrad eval ${file} (recipe ${recipe.id}${typeof ck.epoch === 'number' ? `, epoch ${ck.epoch}` : ''})`);
   console.log(`data: ${d.eval.length} ${recipe.evalName} samples from ${d.source}`);
   console.log(`${recipe.evalName} accuracy ${(100 * r.accuracy).toFixed(2)}% (${r.correct}/${r.count}), loss ${r.loss.toFixed(4)}`);
-  if (o.out) {
-    await mkdir(o.out, { recursive: true });
-    const plots = await writePlots(resolve(o.out), recipe, null, d, r);
+  if (out !== undefined) {
+    const plots = await writePlots(out, recipe, null, d, r);
     console.log(`wrote ${plots.join(', ')}`);
   }
   return r;

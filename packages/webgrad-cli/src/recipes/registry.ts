@@ -3,7 +3,7 @@
 // the ones the examples use (models.ts, scratch.ts); the loops that run them are trainer.ts.
 //   import { RECIPES, getRecipe } from './registry.ts';
 
-import { F, data, optim, type nn, type Tensor } from '../index.ts';
+import { F, data, optim, type nn, type Tensor } from 'webgrad';
 import { mnistPair, tinyPair, trainValidationSplit, type DataChoice } from './data.ts';
 import { FullyConnected, NeuralNet, PoolingCNN, SimpleNN, TinyCNN } from './models.ts';
 import { Linear37, ManualSGD, ScratchMLP, TwoLayer37, crossEntropyLoss, mnistLoss } from './scratch.ts';
@@ -52,7 +52,7 @@ export interface Recipe {
   /** Other names accepted on the command line. */
   aliases: string[];
   title: string;
-  /** The tutorial in ../shared/seeds it reproduces. */
+  /** The tutorial's text file (the five PyTorch MNIST tutorials this project reproduces). */
   tutorial: string;
   /** The example script with the same experiment. */
   example: string;
