@@ -32,4 +32,7 @@ export interface TargetCheck {
 }
 
 /** Elementwise losses of an input against a same-shaped target (Backend.pointwiseLoss). */
-export type PointwiseLossOp = 'mse' | 'bce' | 'bceWithLogits';
+export type PointwiseLossOp = (typeof POINTWISE_LOSS_OPS)[number];
+
+/** Every elementwise loss primitive (Backend.pointwiseLoss). */
+export const POINTWISE_LOSS_OPS = ['mse', 'bce', 'bceWithLogits'] as const;
