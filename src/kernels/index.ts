@@ -1,7 +1,7 @@
 // The WebGPU backend: the Backend contract implemented by the WGSL kernel families
 // in this folder, on one GpuRuntime.
 
-import type { DType } from '../dtype.ts';
+import { castToInt32, type DType } from '../dtype.ts';
 import type { Backend, MemoryStats, Operand, RandomKind, RandomState, ReduceOp, View } from '../backend/types.ts';
 import type { FusedActivation } from '../backend/fused-activation.ts';
 import { contiguousStrides, isContiguous, numel as sizeOf } from '../shape.ts';
@@ -36,8 +36,8 @@ export function createWebgpuBackend(rt: GpuRuntime): Backend & { runtime: GpuRun
       if (data.length === 0) return s;
       let bytes: Float32Array | Int32Array;
       if (dtype === 'float32') bytes = data instanceof Float32Array ? data : Float32Array.from(data);
-      else if (dtype === 'int32') bytes = data instanceof Int32Array ? data : Int32Array.from(data, (v) => Math.trunc(v));
-      else bytes = Int32Array.from(data, (v) => (v ? 1 : 0));
+      else if (dtype === 'int32') bytes = data instanceof Int32Array ? data : Int32Array.from(data, castToInt32);
+      else bytes = Int32Array.from(data, (v) => (Number(v) !== 0 ? 1 : 0)); // NaN is true, as on the CPU
       rt.write(s.buffer, bytes);
       return s;
     },
