@@ -31,6 +31,7 @@ import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
 import { errorFlags, failWgsl } from './error-flag.ts';
 import { MAX_RANK, UniformWriter, WG } from './wgsl.ts';
+import { kernel } from './ieee.ts';
 import {
   ROWS_IDS, ROWS_MAIN_ARGS, ROWS_WGSL, ROW_SLOTS, grid2d, isSoftware, outputOperand, planRows, rowOperand, splitDim, type RowOperand,
 } from './softmax.ts';
@@ -116,14 +117,15 @@ function classForwardSource(s: ClassSpec): string {
   const lanePass = ce
     ? `fn lanePass(bs: vec4<u32>, lane: u32) -> vec4<f32> {
   let xs = p.dstr.x;
-  var m = bitcast<f32>(NEG_INF_BITS);
+  var m = -ieee_inf();
   for (var j = lane; j < p.n; j += p.lanes) { m = max(m, x[bs.x + j * xs]); }
   var s = 0.0; var d = 0.0; var e = 0.0;
   for (var j = lane; j < p.n; j += p.lanes) {
     let v = x[bs.x + j * xs];
-    s += exp(v - m);${s.smooth ? `
+    let dv = fromMax(v, m);
+    s += exp(dv);${s.smooth ? `
     let ec = ${smoothWeight(s, 'j', 'bs.y', 'p.dstr.y')};
-    d += ec * (m - v);
+    d -= ec * dv;
     e += ec;` : ''}
   }
   return vec4<f32>(m, s, d, e);
@@ -138,7 +140,7 @@ function classForwardSource(s: ClassSpec): string {
   if (ti == bitcast<i32>(p.extra.x)) { return vec2<f32>(0.0, 0.0); }
   if (ti < 0 || ti >= i32(p.n)) {
     fail(r, ti);
-    return vec2<f32>(bitcast<f32>(NAN_BITS), bitcast<f32>(NAN_BITS));
+    return vec2<f32>(ieee_nan(), ieee_nan());
   }
   let xt = x[bs.x + u32(ti) * p.dstr.x];
   let wt = ${s.weighted ? 'w[p.extra.z + u32(ti) * p.extra.w]' : '1.0'};
@@ -171,15 +173,16 @@ ${failWgsl('r: u32, v: i32', 'p.extra2.x', ['r', 'bitcast<u32>(v)'])}`;
     : '';
   const comb = s.tree
     ? `var<workgroup> red: array<vec4<f32>, ${WG}>;
-// (m, s, d, e) of two lanes; an empty lane (s = 0) contributes nothing.
+// (m, s, d, e) of two lanes. A lane without elements has s = 0 and adds nothing to s; a lane whose
+// max is −∞ (no elements, or only −∞) kept d absolute (see fromMax), so it is not rebased. A NaN
+// in s or d propagates (no comparison decides on it).
 fn comb(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
   let m = max(a.x, b.x);
-  let ha = a.y != 0.0;
-  let hb = b.y != 0.0;
-  let sa = select(0.0, a.y * exp(a.x - m), ha);
-  let sb = select(0.0, b.y * exp(b.x - m), hb);
-  let da = select(0.0, a.z + a.w * (m - a.x), ha);
-  let db = select(0.0, b.z + b.w * (m - b.x), hb);
+  let sa = select(a.y * exp(a.x - m), 0.0, a.y == 0.0);
+  let sb = select(b.y * exp(b.x - m), 0.0, b.y == 0.0);
+  let ninf = -ieee_inf();
+  let da = select(a.z + a.w * (m - a.x), a.z, a.x == ninf);
+  let db = select(b.z + b.w * (m - b.x), b.z, b.x == ninf);
   return vec4<f32>(m, sa + sb, da + db, a.w + b.w);
 }`
     : '';
@@ -226,7 +229,7 @@ fn main(${ROWS_MAIN_ARGS}) {
     let r = rb + slot;
     let live = r < chunkEnd;
     let bs = rowBases(min(r, p.rows - 1u));
-    var st = vec4<f32>(${ce ? 'bitcast<f32>(NEG_INF_BITS), 0.0' : '0.0, 1.0'}, 0.0, 0.0);
+    var st = vec4<f32>(${ce ? '-ieee_inf(), 0.0' : '0.0, 1.0'}, 0.0, 0.0);
     ${ce ? 'if (live) { st = lanePass(bs, lane); }' : ''}${tree}
     if (live && lane == 0u) {
       let res = finishRow(r, bs, st);
@@ -266,7 +269,7 @@ function classBackwardSource(s: ClassSpec): string {
   let ignored = ti == bitcast<i32>(p.extra.x);
   let bad = !ignored && (ti < 0 || ti >= i32(p.n));
   if (ignored || bad) {
-    let v = select(0.0, bitcast<f32>(NAN_BITS), bad);
+    let v = select(0.0, ieee_nan(), bad);
     for (var j = lane; j < p.n; j += p.lanes) { out[bs.x + j * ${os}] = v; }
     return;
   }
@@ -382,7 +385,7 @@ export function classLoss(
   if (weight) buffers.push((weight.storage as GpuStorage).buffer);
   if (guard) buffers.push(guard.flag);
   const kname = `${name}_${spec.tree ? 'tree' : 'seq'}_${mode}`;
-  rt.dispatch(rt.kernel(kname, classForwardSource(spec)), buffers, plan.uniforms.u32, grid2d(rt, groups));
+  rt.dispatch(kernel(rt, kname, classForwardSource(spec)), buffers, plan.uniforms.u32, grid2d(rt, groups));
   if (guard) guard.watch(opId);
   if (partials) {
     finalize(rt, loss.buffer, stats.buffer, partials, groups, o.reduction === 'mean' ? 'weights' : 'sum', 1, 3 * R);
@@ -418,7 +421,7 @@ export function classLossBackward(
   buffers.push(plan.buffers[2]!);
   if (weight) buffers.push((weight.storage as GpuStorage).buffer);
   buffers.push((stats.storage as GpuStorage).buffer, plan.buffers[3]!);
-  rt.dispatch(rt.kernel(name, classBackwardSource(spec)), buffers, plan.uniforms.u32, grid2d(rt, plan.groups));
+  rt.dispatch(kernel(rt, name, classBackwardSource(spec)), buffers, plan.uniforms.u32, grid2d(rt, plan.groups));
   return out;
 }
 
@@ -466,7 +469,7 @@ function finalize(
   const partBuf = parts ?? rt.pool.acquire(8);
   try {
     const buffers = stats ? [out, stats, partBuf] : [out, partBuf];
-    rt.dispatch(rt.kernel(`loss_finalize${stats ? '_stats' : ''}`, finalizeSource(stats !== null)), buffers, u.u32, [1, 1]);
+    rt.dispatch(kernel(rt, `loss_finalize${stats ? '_stats' : ''}`, finalizeSource(stats !== null)), buffers, u.u32, [1, 1]);
   } finally {
     if (!parts) rt.pool.release(partBuf);
   }
@@ -484,18 +487,18 @@ interface PointSpec {
 
 /** WGSL of the loss (forward) or its derivative (backward) at one element, from a, y, w, pw. */
 function pointExpr(s: PointSpec): string {
-  const sp = 'let sp = max(-a, 0.0) + log(1.0 + exp(-abs(a)));'; // softplus(−a), stable
+  const sp = 'let sp = ieee_max(-a, 0.0) + log(1.0 + exp(-abs(a)));'; // softplus(−a), stable
   const w = s.weighted ? ' * wv' : '';
   switch (`${s.op}|${s.pass === 'input' || s.pass === 'target' ? s.pass : 'loss'}`) {
     case 'mse|loss': return 'let d = a - y; return d * d;';
     case 'mse|input': return 'return 2.0 * (a - y);';
     case 'mse|target': return 'return -2.0 * (a - y);';
-    case 'bce|loss': return `return -(y * max(log(a), -100.0) + (1.0 - y) * max(log(1.0 - a), -100.0))${w};`;
-    case 'bce|input': return `return (a - y) / max((1.0 - a) * a, 1e-12)${w};`;
-    case 'bce|target': return `return (log(1.0 - a) - log(a))${w};`; // unclamped, as PyTorch
+    case 'bce|loss': return `return -(y * ieee_max(ieee_log(a), -100.0) + (1.0 - y) * ieee_max(ieee_log(1.0 - a), -100.0))${w};`;
+    case 'bce|input': return `return (a - y) / ieee_max((1.0 - a) * a, 1e-12)${w};`;
+    case 'bce|target': return `return (ieee_log(1.0 - a) - ieee_log(a))${w};`; // unclamped, as PyTorch
     case 'bceWithLogits|loss': return `${sp} return ((1.0 - y) * a + ${s.pos ? '(1.0 + (pw - 1.0) * y)' : '1.0'} * sp)${w};`;
     case 'bceWithLogits|input':
-      return `let sig = 1.0 / (1.0 + exp(-a)); return (${s.pos ? '(pw * y + 1.0 - y) * sig - pw * y' : 'sig - y'})${w};`;
+      return `let sig = ieee_sigmoid(a); return (${s.pos ? '(pw * y + 1.0 - y) * sig - pw * y' : 'sig - y'})${w};`;
     case 'bceWithLogits|target': return `${sp} return (${s.pos ? '-a + (pw - 1.0) * sp' : '-a'})${w};`;
   }
   throw new Error(`pointwise loss: no expression for ${s.op} ${s.pass}`);
@@ -626,7 +629,7 @@ export function pointwiseLoss(
   const spec = (pass: PointSpec['pass']): PointSpec => ({ op, weighted: weight !== null, pos: posWeight !== null, pass });
   const divisor = reduction === 'mean' ? n : 1;
   if (!reduced) {
-    if (n > 0) rt.dispatch(rt.kernel(`${op}_loss`, pointSource(spec('none'))), [out.buffer, ...buffers], u.u32, grid2d(rt, Math.ceil(n / WG)));
+    if (n > 0) rt.dispatch(kernel(rt, `${op}_loss`, pointSource(spec('none'))), [out.buffer, ...buffers], u.u32, grid2d(rt, Math.ceil(n / WG)));
     return out;
   }
   if (n === 0) {
@@ -640,11 +643,11 @@ export function pointwiseLoss(
   u.u32[2] = chunk;
   u.u32[3] = f32Bits(divisor);
   if (used === 1) {
-    rt.dispatch(rt.kernel(`${op}_loss_total`, pointSource(spec('total'))), [out.buffer, ...buffers], u.u32, [1, 1]);
+    rt.dispatch(kernel(rt, `${op}_loss_total`, pointSource(spec('total'))), [out.buffer, ...buffers], u.u32, [1, 1]);
     return out;
   }
   const partials = rt.pool.acquire(used * 8);
-  rt.dispatch(rt.kernel(`${op}_loss_partial`, pointSource(spec('partial'))), [partials, ...buffers], u.u32, grid2d(rt, used));
+  rt.dispatch(kernel(rt, `${op}_loss_partial`, pointSource(spec('partial'))), [partials, ...buffers], u.u32, grid2d(rt, used));
   finalize(rt, out.buffer, null, partials, used, reduction === 'mean' ? 'const' : 'sum', divisor, 0);
   rt.pool.release(partials);
   return out;
@@ -660,6 +663,6 @@ export function pointwiseLossBackward(
   if (n === 0) return out;
   u.u32[3] = f32Bits(scale);
   const spec: PointSpec = { op, weighted: weight !== null, pos: posWeight !== null, pass: wrt };
-  rt.dispatch(rt.kernel(`${op}_backward_${wrt}`, pointSource(spec)), [out.buffer, ...buffers], u.u32, grid2d(rt, Math.ceil(n / WG)));
+  rt.dispatch(kernel(rt, `${op}_backward_${wrt}`, pointSource(spec)), [out.buffer, ...buffers], u.u32, grid2d(rt, Math.ceil(n / WG)));
   return out;
 }
