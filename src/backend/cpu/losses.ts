@@ -196,9 +196,12 @@ export function pointwiseLossBackward(
     else if (op === 'bce') {
       // The target derivative is PyTorch's unclamped log(1 − x) − log x (±inf at x = 0 or 1).
       d = wrt === 'input' ? (x - y) / Math.max((1 - x) * x, 1e-12) : Math.log1p(-x) - Math.log(x);
-    } else {
+    } else if (pv) {
       const sig = 1 / (1 + Math.exp(-x));
       d = wrt === 'input' ? (pw * y + 1 - y) * sig - pw * y : -x + (pw - 1) * softplusNeg(x);
+    } else {
+      // torch's forms without posWeight (the general ones give ∞ − ∞ = NaN at an infinite target).
+      d = wrt === 'input' ? 1 / (1 + Math.exp(-x)) - y : -x;
     }
     out[i] = (wv ? wv[i]! : 1) * d * gv[i]! * scale;
   }
