@@ -210,10 +210,12 @@ export interface Backend {
   /**
    * Elementwise loss of input a against target b (same shape; weight and posWeight already
    * broadcast to it): shape a.shape for reduction 'none', else one element (mean or sum).
+   * bce's inputs must lie in [0, 1]: one outside (or NaN) is reported through `check` — thrown at
+   * once on the CPU; on WebGPU its loss is NaN and the error is thrown at the next readback.
    */
   pointwiseLoss(
     op: import('./loss-options.ts').PointwiseLossOp, a: View, b: View, weight: View | null, posWeight: View | null,
-    reduction: import('./loss-options.ts').LossReduction,
+    reduction: import('./loss-options.ts').LossReduction, check: import('./loss-options.ts').InputCheck,
   ): Storage;
   /** d loss / d a (`wrt` 'input') or d loss / d b ('target') of pointwiseLoss, times g (broadcast to a.shape) and `scale`. */
   pointwiseLossBackward(

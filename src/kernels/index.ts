@@ -96,7 +96,7 @@ export function createWebgpuBackend(rt: GpuRuntime): Backend & { runtime: GpuRun
     softmaxBackward: (y, g, dim, log) => sm.softmaxBackward(rt, backend, y, g, dim, log),
     classLoss: (x, target, weight, opts) => losses.classLoss(rt, backend, x, target, weight, opts),
     classLossBackward: (x, target, weight, stats, g, opts) => losses.classLossBackward(rt, backend, x, target, weight, stats, g, opts),
-    pointwiseLoss: (op, a, b, weight, posWeight, reduction) => losses.pointwiseLoss(rt, backend, op, a, b, weight, posWeight, reduction),
+    pointwiseLoss: (op, a, b, weight, posWeight, reduction, check) => losses.pointwiseLoss(rt, backend, op, a, b, weight, posWeight, reduction, check),
     pointwiseLossBackward: (op, wrt, a, b, weight, posWeight, g, scale) =>
       losses.pointwiseLossBackward(rt, backend, op, wrt, a, b, weight, posWeight, g, scale),
     // @primitives-anchor

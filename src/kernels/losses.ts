@@ -23,7 +23,7 @@
 // same scheme as the index kernels).
 
 import type { View } from '../backend/types.ts';
-import type { ClassLossOptions, LossReduction, PointwiseLossOp, TargetCheck } from '../backend/loss-options.ts';
+import type { ClassLossOptions, InputCheck, LossReduction, PointwiseLossOp, TargetCheck } from '../backend/loss-options.ts';
 import { coalesce, numel as sizeOf } from '../shape.ts';
 import { ShapeError, fmtShape } from '../errors.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
@@ -49,6 +49,9 @@ const f32Bits = (v: number): number => new Uint32Array(new Float32Array([v]).buf
 
 /** The flag of the class-loss kernels; an entry is the op's target check. */
 const guardOf = errorFlags<TargetCheck>((check, words) => check.error(words[1]!, words[2]! | 0));
+
+/** The flag of the pointwise losses that check their input's domain (bce: [0, 1]); words: (op id, index, value bits). */
+const inputGuardOf = errorFlags<InputCheck>((check, words) => check.error(words[1]!, new Float32Array(new Uint32Array([words[2]!]).buffer)[0]!));
 
 // ---- cross entropy / NLL ----------------------------------------------------------------------
 
@@ -481,6 +484,8 @@ interface PointSpec {
   op: PointwiseLossOp;
   weighted: boolean;
   pos: boolean;
+  /** Forward of a loss with an input domain (bce): elements outside it claim the error flag. */
+  checked?: boolean;
   /** forward: none | total | partial; backward: 'input' | 'target'. */
   pass: 'none' | 'total' | 'partial' | 'input' | 'target';
 }
@@ -519,7 +524,11 @@ function pointSource(s: PointSpec): string {
   if (s.weighted) decls.push(`@group(0) @binding(${b++}) var<storage, read> win: array<f32>;`);
   if (s.pos) decls.push(`@group(0) @binding(${b++}) var<storage, read> pin: array<f32>;`);
   if (backward) decls.push(`@group(0) @binding(${b++}) var<storage, read> gin: array<f32>;`);
+  if (s.checked) decls.push(`@group(0) @binding(${b++}) var<storage, read_write> flag: array<atomic<u32>, 4>;`);
   decls.push(`@group(0) @binding(${b++}) var<uniform> p: Params;`);
+  // bce's input must lie in [0, 1] (torch raises otherwise): the first element outside, or NaN,
+  // records (op id, index, value); its loss is NaN already (the clamped logs keep NaN).
+  const check = s.checked ? '\n    if (ieee_isnan(ain[o.x]) || ain[o.x] < 0.0 || ain[o.x] > 1.0) { fail(i, bitcast<u32>(ain[o.x])); }' : '';
   const args = ['a: f32', 'y: f32', ...(s.weighted ? ['wv: f32'] : []), ...(s.pos ? ['pw: f32'] : [])].join(', ');
   const call = ['ain[o.x]', 'yin[o.y]', ...(s.weighted ? ['win[o.z]'] : []), ...(s.pos ? ['pin[o.w]'] : [])].join(', ');
   const main = backward
@@ -533,7 +542,7 @@ function pointSource(s: PointSpec): string {
   let end = min(p.numel, start + p.chunk);
   var acc = 0.0;
   for (var i = start + t; i < end; i += ${WG}u) {
-    let o = offsets(i);
+    let o = offsets(i);${check}
     acc += f(${call});
   }
   ${workgroupSum('red', 'acc')}
@@ -542,20 +551,21 @@ function pointSource(s: PointSpec): string {
   }`
       : `  let i = (wid.x + wid.y * nwg.x) * ${WG}u + t;
   if (i >= p.numel) { return; }
-  let o = offsets(i);
+  let o = offsets(i);${check}
   out[i] = f(${call});`;
   const src = `// ${s.op} ${backward ? `backward (d loss / d ${s.pass})` : `loss (${s.pass})`}: element i (row-major over the shape) reads a, y${s.weighted ? ', weight' : ''}${s.pos ? ', posWeight' : ''}
 // at its coordinates dotted with each operand's strides (0 on broadcast dims).${reduced ? ` Workgroup grp adds
 // elements grp·chunk … (thread t takes every ${WG}th) in workgroup memory and writes ${s.pass === 'total' ? 'the total / divisor' : 'a partial sum'}.` : ''}
 struct Params {
   numel: u32, rank: u32, chunk: u32, scaleBits: u32,
-  offs: vec4<u32>, goff: u32, _a: u32, _b: u32, _c: u32,
+  offs: vec4<u32>, goff: u32, opId: u32, _b: u32, _c: u32,
   shape: array<vec4<u32>, ${PS}>,
   str: array<vec4<u32>, ${MAX_RANK}>,
   gstr: array<vec4<u32>, ${PS}>,
 };
 ${decls.join('\n')}
 ${reduced ? `var<workgroup> red: array<f32, ${WG}>;` : ''}
+${s.checked ? failWgsl('i: u32, v: u32', 'p.opId', ['i', 'v']) : ''}
 // Offsets of element i in a, y, weight, posWeight (one vec4 lane each).
 fn offsets(i: u32) -> vec4<u32> {
   var rem = i;
@@ -618,23 +628,47 @@ function pointLayout(name: string, a: View, b: View, weight: View | null, posWei
   return { n, u, buffers };
 }
 
-/** Elementwise loss of a vs b ('none': a.shape; else one element, mean or sum). */
+/**
+ * Elementwise loss of a vs b ('none': a.shape; else one element, mean or sum). bce checks its
+ * input's domain on the device: an element outside [0, 1] sets the flag that `check` turns into
+ * the error the next readback throws.
+ */
 export function pointwiseLoss(
   rt: GpuRuntime, backend: GpuStorage['backend'], op: PointwiseLossOp, a: View, b: View, weight: View | null, posWeight: View | null,
-  reduction: LossReduction,
+  reduction: LossReduction, check: InputCheck,
 ): GpuStorage {
   const { n, u, buffers } = pointLayout(op, a, b, weight, posWeight, null);
   const reduced = reduction !== 'none';
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(reduced ? 1 : n, 1) * 4), 'float32', reduced ? 1 : n);
-  const spec = (pass: PointSpec['pass']): PointSpec => ({ op, weighted: weight !== null, pos: posWeight !== null, pass });
+  const checked = op === 'bce';
+  const spec = (pass: PointSpec['pass']): PointSpec => ({ op, weighted: weight !== null, pos: posWeight !== null, pass, checked });
+  const guard = checked && n > 0 ? inputGuardOf(rt) : null;
+  if (guard) {
+    u.u32[9] = guard.open(check);
+    buffers.push(guard.flag);
+  }
+  try {
+    pointwiseLaunch(rt, op, n, u, buffers, out, reduction, spec);
+  } finally {
+    guard?.watch(u.u32[9]!);
+  }
+  return out;
+}
+
+/** Records the passes of pointwiseLoss into `out`. */
+function pointwiseLaunch(
+  rt: GpuRuntime, op: PointwiseLossOp, n: number, u: UniformWriter, buffers: PooledBuffer[], out: GpuStorage, reduction: LossReduction,
+  spec: (pass: PointSpec['pass']) => PointSpec,
+): void {
+  const reduced = reduction !== 'none';
   const divisor = reduction === 'mean' ? n : 1;
   if (!reduced) {
     if (n > 0) rt.dispatch(kernel(rt, `${op}_loss`, pointSource(spec('none'))), [out.buffer, ...buffers], u.u32, grid2d(rt, Math.ceil(n / WG)));
-    return out;
+    return;
   }
   if (n === 0) {
     finalize(rt, out.buffer, null, null, 0, reduction === 'mean' ? 'const' : 'sum', 0, 0);
-    return out;
+    return;
   }
   const per = lossTuning.elemsPerGroup[isSoftware(rt) ? 'software' : 'hardware'];
   const groups = Math.max(1, Math.min(Math.ceil(n / per), 4096));
@@ -644,13 +678,13 @@ export function pointwiseLoss(
   u.u32[3] = f32Bits(divisor);
   if (used === 1) {
     rt.dispatch(kernel(rt, `${op}_loss_total`, pointSource(spec('total'))), [out.buffer, ...buffers], u.u32, [1, 1]);
-    return out;
+    return;
   }
   const partials = rt.pool.acquire(used * 8);
   rt.dispatch(kernel(rt, `${op}_loss_partial`, pointSource(spec('partial'))), [partials, ...buffers], u.u32, grid2d(rt, used));
   finalize(rt, out.buffer, null, partials, used, reduction === 'mean' ? 'const' : 'sum', divisor, 0);
   rt.pool.release(partials);
-  return out;
+  return;
 }
 
 /** Gradient of pointwiseLoss wrt a or b, times g (broadcast to a.shape) and scale; contiguous, a.shape. */
