@@ -29,6 +29,11 @@ interface Flavour {
 const SCALAR: Flavour = { sfx: '', T: 'f32', B: 'bool', U: 'u32', I: 'i32' };
 const VEC4: Flavour = { sfx: '4', T: 'vec4<f32>', B: 'vec4<bool>', U: 'vec4<u32>', I: 'vec4<i32>' };
 
+/**
+ * |x| up to which sin/cos are the builtins (just under π: where WGSL bounds their error, and
+ * where ordinary data lies, so the common case costs what it did).
+ */
+const TRIG_BUILTIN_MAX = 3.140625;
 /** Largest |x| whose sin/cos take the Cody–Waite reduction (k·P1 and k·P2 stay exact: k < 2^13). */
 const TRIG_FAST_MAX = 8192;
 /** π/2 = P1 + P2 + P3 (11, 11 and 24 significant bits). */
@@ -44,6 +49,8 @@ interface Helper {
   wgsl: (f: Flavour) => string;
   /** Declared once whatever the flavour (constants, tables). */
   shared?: boolean;
+  /** The vec4 flavour calls the scalar one: 'only' (nothing else), 'also' (besides its own vec4 deps). */
+  vec4CallsScalar?: 'only' | 'also';
 }
 
 const f = (name: string, fl: Flavour): string => `ieee_${name}${fl.sfx}`;
@@ -139,6 +146,7 @@ fn ieee_inf() -> f32 { return bitcast<f32>(ieee_inf_bits); }`,
   // with an integer exponent (sign by its parity); limits at ±inf. |a|^b = 2^(b·log2|a|).
   pow: {
     deps: ['consts', 'isnan', 'log2'],
+    vec4CallsScalar: 'only',
     wgsl: (fl) =>
       fl.sfx === ''
         ? `fn ieee_pow(a: f32, b: f32) -> f32 {
@@ -160,116 +168,122 @@ fn ieee_inf() -> f32 { return bitcast<f32>(ieee_inf_bits); }`,
   },
   // sin and cos of r ∈ [−π/4, π/4] (cephes sinf/cosf minimax polynomials, about 1 ulp).
   trigpoly: {
-    shared: true,
     deps: [],
-    wgsl: () => `fn ieee_sinpoly(r: f32) -> f32 {
+    wgsl: (fl) => `fn ${f('sinpoly', fl)}(r: ${fl.T}) -> ${fl.T} {
   let z = r * r;
-  return r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));
+  return r + r * z * (${fl.T}(-1.6666654611e-1) + z * (${fl.T}(8.3321608736e-3) + z * ${fl.T}(-1.9515295891e-4)));
 }
-fn ieee_cospoly(r: f32) -> f32 {
+fn ${f('cospoly', fl)}(r: ${fl.T}) -> ${fl.T} {
   let z = r * r;
-  return 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
+  return ${fl.T}(1.0) - ${fl.T}(0.5) * z + z * z * (${fl.T}(4.166664568298827e-2) + z * (${fl.T}(-1.388731625493765e-3) + z * ${fl.T}(2.443315711809948e-5)));
 }`,
   },
-  // x·2/π = q + f (q an integer mod 4, f ∈ [−½, ½)) for any finite x, as (f, q): Cody–Waite with
-  // π/2 in three parts below TRIG_FAST_MAX; beyond, Payne–Hanek: the 24-bit mantissa m times a
-  // 96-bit window of 2/π's bits taken where x's exponent puts the binary point (bits of weight
-  // ≥ 4 drop out mod 4), in 16-bit limbs so every partial product fits a u32.
-  trigreduce: {
+  // x·2/π = q + f (q mod 4, f ∈ [−½, ½)) for |x| > TRIG_FAST_MAX, as (r = f·π/2, q): Payne–Hanek.
+  // The 24-bit mantissa m times a 96-bit window of 2/π's bits taken where x's exponent puts the
+  // binary point (bits of weight ≥ 4 drop out mod 4), in 16-bit limbs so every partial product
+  // fits a u32. Only lanes with a huge argument run it.
+  trigbig: {
     shared: true,
     deps: [],
-    wgsl: () => `const IEEE_TWO_OVER_PI = array<u32, ${TWO_OVER_PI_WORDS.length}>(${TWO_OVER_PI_WORDS.map((w) => `0x${w.toString(16).padStart(8, '0')}u`).join(', ')});
-// (r, q): x = q·π/2 + r, |r| ≤ π/4 (a little more when x·2/π rounds at a half), q mod 4 in 0..3.
-fn ieee_trigreduce(x: f32) -> vec2<f32> {
-  if (abs(x) <= ${TRIG_FAST_MAX}.0) {
-    let k = round(x * 0.63661977236758134);
-    let r = ((x - k * ${PIO2[0]}) - k * ${PIO2[1]}) - k * ${PIO2[2]};
-    return vec2<f32>(r, f32(i32(k) & 3));
-  }
-  return ieee_trigreduce_big(x);
+    wgsl: () => `// Word i of TWO_OVER_PI_WORDS, by selects (no array: lanes index it differently, and an
+// indexed array lives in memory where registers would do).
+fn ieee_two_over_pi(i: u32) -> u32 {
+  var w = 0u;
+${TWO_OVER_PI_WORDS.map((w, i) => `  w = select(w, 0x${w.toString(16).padStart(8, '0')}u, i == ${i}u);`).join('\n')}
+  return w;
 }
 fn ieee_trigreduce_big(x: f32) -> vec2<f32> {
   let bits = bitcast<u32>(abs(x));
   let m = (bits & 0x7fffffu) | 0x800000u;
   let e = i32(bits >> 23u) - 150; // |x| = m · 2^e
-  // Window of 96 bits from bit e + 30 of the table (bit 32 is 2/π's first).
+  // The 96-bit window from bit e + 30 of the table (bit 32 is 2/π's first), as w0 w1 w2.
   let start = u32(e + 30);
   let wi = start >> 5u;
   let sh = start & 31u;
-  var w: array<u32, 3>;
-  for (var j = 0u; j < 3u; j++) {
-    let hi = IEEE_TWO_OVER_PI[wi + j];
-    let lo = IEEE_TWO_OVER_PI[wi + j + 1u];
-    w[j] = select((hi << sh) | (lo >> (32u - sh)), hi, sh == 0u);
-  }
-  // 16-bit limbs, least significant first: v of the window, m0 m1 of the mantissa. Limbs 0..5 of
-  // the product suffice: limb 6 on has weights ≥ 4, which drop out mod 4.
-  let v = array<u32, 6>(w[2] & 0xffffu, w[2] >> 16u, w[1] & 0xffffu, w[1] >> 16u, w[0] & 0xffffu, w[0] >> 16u);
+  let t0 = ieee_two_over_pi(wi);
+  let t1 = ieee_two_over_pi(wi + 1u);
+  let t2 = ieee_two_over_pi(wi + 2u);
+  let t3 = ieee_two_over_pi(wi + 3u);
+  let rs = 32u - sh; // unused when sh = 0 (a shift by 32 is no shift in WGSL)
+  let w0 = select((t0 << sh) | (t1 >> rs), t0, sh == 0u);
+  let w1 = select((t1 << sh) | (t2 >> rs), t1, sh == 0u);
+  let w2 = select((t2 << sh) | (t3 >> rs), t2, sh == 0u);
+  // 16-bit limbs, least significant first: v0..v5 of the window, m0 m1 of the mantissa. Limbs
+  // 0..5 of the product suffice: limb 6 on has weights ≥ 4, which drop out mod 4.
+  let v0 = w2 & 0xffffu; let v1 = w2 >> 16u; let v2 = w1 & 0xffffu; let v3 = w1 >> 16u; let v4 = w0 & 0xffffu; let v5 = w0 >> 16u;
   let m0 = m & 0xffffu;
   let m1 = m >> 16u;
-  var limbs: array<u32, 6>;
-  var carry = 0u;
-  for (var k = 0u; k < 6u; k++) {
-    var acc = carry + ((m0 * v[k]) & 0xffffu);
-    if (k >= 1u) { acc += ((m0 * v[k - 1u]) >> 16u) + ((m1 * v[k - 1u]) & 0xffffu); }
-    if (k >= 2u) { acc += (m1 * v[k - 2u]) >> 16u; }
-    limbs[k] = acc & 0xffffu;
-    carry = acc >> 16u;
-  }
+${[0, 1, 2, 3, 4, 5].map((k) => {
+    const terms = [`((m0 * v${k}) & 0xffffu)`];
+    if (k >= 1) terms.push(`((m0 * v${k - 1}) >> 16u)`, `((m1 * v${k - 1}) & 0xffffu)`);
+    if (k >= 2) terms.push(`((m1 * v${k - 2}) >> 16u)`);
+    return `  let a${k} = ${k ? `(a${k - 1} >> 16u) + ` : ''}${terms.join(' + ')};`;
+  }).join('\n')}
   // The product has weight 2^-94 per unit: limb 5 holds weights 2^-14 .. 2^1, so q is its top two
-  // bits and the fraction the 62 bits below. A fraction ≥ ½ rounds q up and is negated exactly in
-  // the limbs (f − 1 in f32 would lose the bits that matter near a multiple of π/2).
-  var q = (limbs[5] >> 14u) & 3u;
-  var neg = (limbs[5] & 0x2000u) != 0u;
-  var fl = array<u32, 4>(limbs[2], limbs[3], limbs[4], limbs[5] & 0x3fffu);
-  if (neg) {
-    q = q + 1u;
-    var c = 1u;
-    for (var j = 0u; j < 4u; j++) {
-      let mask = select(0xffffu, 0x3fffu, j == 3u);
-      let t = (~fl[j] & mask) + c;
-      fl[j] = t & mask;
-      c = t >> select(16u, 14u, j == 3u);
-    }
-  }
-  let fr = ((f32(fl[0]) * 2.168404344971009e-19 + f32(fl[1]) * 1.4210854715202004e-14) + f32(fl[2]) * 9.313225746154785e-10) + f32(fl[3]) * 6.103515625e-5;
-  // fr·π/2 with π/2 in two parts (the f32 π/2 alone is 2.8e-8 off).
-  var r = fr * 1.5707963705062866 - fr * 4.371139000186243e-8;
-  if (neg) { r = -r; }
-  var qf = f32(q & 3u);
-  if (x < 0.0) { r = -r; qf = f32((4u - (q & 3u)) & 3u); }
-  return vec2<f32>(r, qf);
+  // bits and the fraction the 62 bits below (limbs 2..5). A fraction ≥ ½ rounds q up and is
+  // negated exactly in the limbs (f − 1 in f32 would lose the bits that matter near a multiple of π/2).
+  let l5 = a5 & 0xffffu;
+  let neg = (l5 & 0x2000u) != 0u;
+  let q = ((l5 >> 14u) + select(0u, 1u, neg)) & 3u;
+  // Two's complement of the 62-bit fraction where neg: invert and add one, carrying through the limbs.
+  let inv = select(0u, 0xffffu, neg);
+  let c2 = ((a2 & 0xffffu) ^ inv) + select(0u, 1u, neg);
+  let c3 = ((a3 & 0xffffu) ^ inv) + (c2 >> 16u);
+  let c4 = ((a4 & 0xffffu) ^ inv) + (c3 >> 16u);
+  let c5 = ((l5 & 0x3fffu) ^ (inv & 0x3fffu)) + (c4 >> 16u);
+  let fr = ((f32(c2 & 0xffffu) * 2.168404344971009e-19 + f32(c3 & 0xffffu) * 1.4210854715202004e-14) + f32(c4 & 0xffffu) * 9.313225746154785e-10) + f32(c5 & 0x3fffu) * 6.103515625e-5;
+  // fr·π/2 with π/2 in two parts (the f32 π/2 alone is 2.8e-8 off); the sign of x and of the rounding.
+  let r = fr * 1.5707963705062866 - fr * 4.371139000186243e-8;
+  let flip = neg != (x < 0.0);
+  return vec2<f32>(select(r, -r, flip), f32(select(q, (4u - q) & 3u, x < 0.0)));
 }`,
   },
-  // sin and cos right on the whole float range (torch's float32 libm to a few ulp); NaN and ±inf give NaN.
-  sin: {
-    deps: ['consts', 'nonfinite', 'trigpoly', 'trigreduce'],
-    wgsl: (fl) =>
-      fl.sfx === ''
-        ? `fn ieee_sin(x: f32) -> f32 {
-  let rq = ieee_trigreduce(x);
-  let q = u32(rq.y);
-  let s = select(ieee_sinpoly(rq.x), ieee_cospoly(rq.x), (q & 1u) == 1u);
-  return select(select(s, -s, q >= 2u), ieee_nan(), ieee_nonfinite(x));
-}`
-        : `fn ieee_sin4(x: vec4<f32>) -> vec4<f32> { return vec4<f32>(ieee_sin(x.x), ieee_sin(x.y), ieee_sin(x.z), ieee_sin(x.w)); }`,
-  },
-  cos: {
-    deps: ['consts', 'nonfinite', 'trigpoly', 'trigreduce'],
-    wgsl: (fl) =>
-      fl.sfx === ''
-        ? `fn ieee_cos(x: f32) -> f32 {
-  let rq = ieee_trigreduce(x);
-  let q = u32(rq.y);
-  let c = select(ieee_cospoly(rq.x), ieee_sinpoly(rq.x), (q & 1u) == 1u);
-  return select(select(c, -c, q == 1u || q == 2u), ieee_nan(), ieee_nonfinite(x));
-}`
-        : `fn ieee_cos4(x: vec4<f32>) -> vec4<f32> { return vec4<f32>(ieee_cos(x.x), ieee_cos(x.y), ieee_cos(x.z), ieee_cos(x.w)); }`,
-  },
+  // sin and cos right on the whole float range (torch's float32 libm to a couple of ulp); NaN and
+  // ±inf give NaN. |x| ≤ TRIG_BUILTIN_MAX: the builtin. Up to TRIG_FAST_MAX: k = round(x·2/π),
+  // r = x − k·π/2 with π/2 in three parts (Cody–Waite; k·P1 and k·P2 exact) and the polynomials,
+  // vectorised. Beyond, Payne–Hanek (a vec4 with such a component goes component by component).
+  // Branches, so each costs only when some lane needs it (bench/run.ts, elementwise sin rows).
+  sin: trig('sin'),
+  cos: trig('cos'),
 };
 
-/** The vec4 flavours of these call the scalar one. */
-const SCALAR_BACKED = new Set(['pow', 'sin', 'cos']);
+/**
+ * sin or cos for one flavour: the sign and the polynomial follow the quadrant q of x = q·π/2 + r
+ * (sin: sin r, cos r, −sin r, −cos r for q = 0..3; cos: cos r, −sin r, −cos r, sin r).
+ */
+function trig(fn: 'sin' | 'cos'): Helper {
+  return {
+    deps: ['consts', 'nonfinite', 'trigpoly', 'trigbig'],
+    vec4CallsScalar: 'also',
+    wgsl: (fl) => {
+      const { T, I } = fl;
+      const pick = (r: string, q: string): string => {
+        const odd = `(${q} & ${I}(1)) == ${I}(1)`;
+        const [even, other] = fn === 'sin' ? [f('sinpoly', fl), f('cospoly', fl)] : [f('cospoly', fl), f('sinpoly', fl)];
+        const neg = fn === 'sin' ? `${q} >= ${I}(2)` : `(${q} == ${I}(1)) | (${q} == ${I}(2))`;
+        return `let v = select(${even}(${r}), ${other}(${r}), ${odd});
+  return select(select(v, -v, ${neg}), ${T}(ieee_nan()), ieee_nonfinite${fl.sfx}(x));`;
+      };
+      const slow = fl.sfx === ''
+        ? `if (abs(x) > ${TRIG_FAST_MAX}.0) {
+    let rq = ieee_trigreduce_big(x);
+    let rb = rq.x;
+    let qb = i32(rq.y);
+    ${pick('rb', 'qb')}
+  }`
+        : `if (any(abs(x) > ${T}(${TRIG_FAST_MAX}.0))) { return ${T}(ieee_${fn}(x.x), ieee_${fn}(x.y), ieee_${fn}(x.z), ieee_${fn}(x.w)); }`;
+      return `fn ${f(fn, fl)}(x: ${T}) -> ${T} {
+  if (${fl.sfx ? 'all' : ''}(abs(x) <= ${T}(${TRIG_BUILTIN_MAX}))) { return ${fn}(x); }
+  ${slow}
+  let k = round(x * ${T}(0.63661977236758134));
+  let r = ((x - k * ${T}(${PIO2[0]})) - k * ${T}(${PIO2[1]})) - k * ${T}(${PIO2[2]});
+  let q = ${I}(k) & ${I}(3);
+  ${pick('r', 'q')}
+}`;
+    },
+  };
+}
+
 
 /** WGSL of every helper `source` calls (and what those call), dependencies first; '' if none. */
 export function ieeeLibrary(source: string): string {
@@ -285,8 +299,8 @@ export function ieeeLibrary(source: string): string {
     const base = vec ? key.slice(0, -1) : key;
     const h = HELPERS[base];
     if (!h) return; // ieee_nan() and friends belong to 'consts'; unknown names fail in the compiler
-    if (vec && SCALAR_BACKED.has(base)) add(base); // its vec4 flavour calls the scalar one
-    else for (const d of h.deps) add(HELPERS[d]!.shared ? d : vec ? `${d}4` : d);
+    if (vec && h.vec4CallsScalar) add(base);
+    if (!(vec && h.vec4CallsScalar === 'only')) for (const d of h.deps) add(HELPERS[d]!.shared ? d : vec ? `${d}4` : d);
     out.push(h.wgsl(vec ? VEC4 : SCALAR));
   };
   for (const key of wanted) {
