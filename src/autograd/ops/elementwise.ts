@@ -251,7 +251,7 @@ const castDef: OpDef<DType> = {
   backward: (g, _s, dtype, _n, meta) => [dtype === 'float32' && meta.dtypes[0] === 'float32' ? g : null],
 };
 
-/** `x` converted to `dtype` (a new tensor; float → int truncates toward zero). */
+/** `x` converted to `dtype` (a new tensor; float → int32 by castToInt32's rule: truncate, saturate, NaN → 0). */
 export function cast(x: Tensor, dtype: DType): Tensor {
   return apply(castDef, [x], dtype);
 }
