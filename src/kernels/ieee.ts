@@ -119,18 +119,22 @@ fn ieee_inf() -> f32 { return bitcast<f32>(ieee_inf_bits); }`,
   return select(select(t, -t, x < ${fl.T}(0.0)), x, ${f('isnan', fl)}(x));
 }`,
   },
-  // Natural log and log2, right for subnormal inputs (scaled by 2^24 first); else the builtin.
+  // Natural log and log2, right for subnormal inputs: those are scaled by 2^24 first (one log
+  // either way; a select between two logs would evaluate both).
   log: {
     deps: ['isnan'],
     wgsl: (fl) => `fn ${f('log', fl)}(x: ${fl.T}) -> ${fl.T} {
   let sub = x < ${fl.T}(1.1754943508222875e-38);
-  let r = select(log(x), log(x * ${fl.T}(16777216.0)) - ${fl.T}(16.635532333438686), sub);
+  let r = log(x * select(${fl.T}(1.0), ${fl.T}(16777216.0), sub)) - select(${fl.T}(0.0), ${fl.T}(16.635532333438686), sub);
   return select(r, x, ${f('isnan', fl)}(x));
 }`,
   },
   log2: {
     deps: [],
-    wgsl: (fl) => `fn ${f('log2', fl)}(x: ${fl.T}) -> ${fl.T} { return select(log2(x), log2(x * ${fl.T}(16777216.0)) - ${fl.T}(24.0), x < ${fl.T}(1.1754943508222875e-38)); }`,
+    wgsl: (fl) => `fn ${f('log2', fl)}(x: ${fl.T}) -> ${fl.T} {
+  let sub = x < ${fl.T}(1.1754943508222875e-38);
+  return log2(x * select(${fl.T}(1.0), ${fl.T}(16777216.0), sub)) - select(${fl.T}(0.0), ${fl.T}(24.0), sub);
+}`,
   },
   // The documented float → int32 cast (src/dtype.ts castToInt32): truncate toward zero,
   // saturate to [−2^31, 2^31 − 1], NaN → 0. WGSL's i32() saturates at 2^31 − 128 and leaves NaN open.
