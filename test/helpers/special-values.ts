@@ -11,6 +11,8 @@
 // WGSL lets an implementation flush subnormal inputs to zero, so where an input holds a
 // subnormal, the reference is also computed with it flushed to ±0 and either result is accepted.
 
+import { afterAll, expect } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import { tensor, type Tensor, type DType } from '../../src/index.ts';
 
 /** The special values every case is built from (float32-rounded), in a fixed order. */
@@ -173,6 +175,23 @@ export async function checkCase(c: Case): Promise<Mismatch[]> {
     }
   });
   return bad;
+}
+
+/** Runs `c` and fails the test (softly: the other cases still run and count) with the mismatches listed. */
+export async function expectAgrees(c: Case): Promise<void> {
+  const bad = await checkCase(c);
+  expect.soft(bad.length, describe(c, bad)).toBe(0);
+}
+
+/**
+ * With SPECIAL_VALUES_REPORT=file set, writes this process's counts (op → value class →
+ * compared, bad) to `file.<name>.json` when the test file ends: the before → after table.
+ */
+export function writeReportAfterAll(name: string): void {
+  afterAll(() => {
+    const file = process.env.SPECIAL_VALUES_REPORT;
+    if (file) writeFileSync(`${file}.${name}.json`, JSON.stringify(Object.fromEntries(REPORT), null, 1));
+  });
 }
 
 /** A readable list of the first few mismatches of a case. */

@@ -4,8 +4,7 @@
 // rule of test/helpers/special-values.ts (elementwise ops are in special-values.test.ts). Each
 // special value sits in its own row (batch item, channel) among ordinary values, so an output
 // is classed by the special value that reached it.
-import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import {
   F, adaptiveAvgPool2d, avgPool2d, binaryCrossEntropy, binaryCrossEntropyWithLogits, cat, conv2d, crossEntropy, dropout, manualSeed, maxPool2dWithIndices,
   mseLoss, nllLoss, optim, stack, tensor, type Tensor,
@@ -16,19 +15,10 @@ import { REGISTER_DEFAULT, REGISTER_NO_SUBGROUPS, TILED_DEFAULT, setMatmulConfig
 import { DIRECT_CONFIG, GPU_CONFIG, SOFTWARE_CONFIG, setConvConfig, type ConvConfig } from '../../src/kernels/conv.ts';
 import { softmaxTuning } from '../../src/kernels/softmax.ts';
 import { useGpu } from '../helpers/gpu.ts';
-import { REPORT, SPECIAL, checkCase, describe as describeMismatch, ordinary, pairs, valueClass, type Case, type ValueClass } from '../helpers/special-values.ts';
+import { SPECIAL, expectAgrees, ordinary, pairs, valueClass, writeReportAfterAll, type ValueClass } from '../helpers/special-values.ts';
 
 useGpu();
-
-afterAll(() => {
-  const file = process.env.SPECIAL_VALUES_REPORT;
-  if (file) writeFileSync(`${file}.nn.json`, JSON.stringify(Object.fromEntries(REPORT), null, 1));
-});
-
-async function expectAgrees(c: Case): Promise<void> {
-  const bad = await checkCase(c);
-  expect.soft(bad.length, describeMismatch(c, bad)).toBe(0);
-}
+writeReportAfterAll('nn');
 
 const N = SPECIAL.length;
 const cls = (v: number): ValueClass[] => [valueClass(v)];

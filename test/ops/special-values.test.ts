@@ -9,8 +9,7 @@
 // checked against torch 1.13's own output (TORCH below).
 //
 // SPECIAL_VALUES_REPORT=file writes the per-op, per-value mismatch counts as JSON.
-import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { tensor, type Tensor } from '../../src/index.ts';
 import { ACTIVATION_OPS, type ActivationOp } from '../../src/backend/pool-activation-types.ts';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type BinaryOp, type ReduceOp, type UnaryOp } from '../../src/backend/types.ts';
@@ -18,21 +17,11 @@ import { wrap } from '../../src/autograd/ops/common.ts';
 import { softmaxTuning } from '../../src/kernels/softmax.ts';
 import { useGpu } from '../helpers/gpu.ts';
 import {
-  REPORT, S12, SPECIAL, TOL, checkCase, describe as describeMismatch, ordinary, pairs, sameValue, valueClass, type Case, type ValueClass,
+  S12, SPECIAL, TOL, expectAgrees, ordinary, pairs, sameValue, valueClass, writeReportAfterAll, type Case, type ValueClass,
 } from '../helpers/special-values.ts';
 
 useGpu();
-
-afterAll(() => {
-  const file = process.env.SPECIAL_VALUES_REPORT;
-  if (file) writeFileSync(`${file}.elementwise.json`, JSON.stringify(Object.fromEntries(REPORT), null, 1));
-});
-
-/** Runs a case and fails with the mismatching elements listed. */
-async function expectAgrees(c: Case): Promise<void> {
-  const bad = await checkCase(c);
-  expect.soft(bad.length, describeMismatch(c, bad)).toBe(0);
-}
+writeReportAfterAll('elementwise');
 
 /** `values` spread over every other element of a buffer, and the stride-2 view that reads them back (a non-contiguous operand). */
 function spread(values: readonly number[]): { values: number[]; view: (t: Tensor) => Tensor } {
