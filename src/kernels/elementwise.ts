@@ -10,7 +10,9 @@
 //    elements, each `÷ dim` is a multiply by the f32 reciprocal plus one integer correction:
 //    llvmpipe has no vector integer division and emulated `%`/`/` by uniform values lane by
 //    lane, which made this path 20–40× slower than the vec4 one (bench/run.ts, elementwise).
-// Operands are cast to the compute dtype on load, so mixed-dtype inputs need no extra pass.
+// Operands are cast to the compute dtype on load, so mixed-dtype inputs need no extra pass:
+// float → int32 by the documented rule (ieee_f2i), and conditions / casts to bool as truthiness
+// (NaN is true). NaN-sensitive ops use the helpers of ieee.ts.
 
 import type { DType } from '../dtype.ts';
 import type { BinaryOp, Operand, UnaryOp, View } from '../backend/types.ts';

@@ -121,6 +121,7 @@ function classForwardSource(s: ClassSpec): string {
     ? `fn lanePass(bs: vec4<u32>, lane: u32) -> vec4<f32> {
   let xs = p.dstr.x;
   var m = -ieee_inf();
+  // A NaN the builtin max drops still reaches s through exp(x − m), so the row's loss is NaN, as in torch.
   for (var j = lane; j < p.n; j += p.lanes) { m = max(m, x[bs.x + j * xs]); }
   var s = 0.0; var d = 0.0; var e = 0.0;
   for (var j = lane; j < p.n; j += p.lanes) {

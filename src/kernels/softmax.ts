@@ -238,6 +238,7 @@ fn main(${ROWS_MAIN_ARGS}) {
   var m = -ieee_inf();
   var s = 0.0;
   if (live) {
+    // A NaN the builtin max drops still reaches s through exp(x − m): the row comes out NaN, as in torch.
     for (var j = lane; j < p.n; j += p.lanes) { m = max(m, x[b.y + j * xs]); }
     for (var j = lane; j < p.n; j += p.lanes) { ${store ? 'let e = exp(fromMax(x[b.y + j * xs], m)); out[b.x + j * os] = e; s += e;' : 's += exp(fromMax(x[b.y + j * xs], m));'} }
   }${tree && store ? `
