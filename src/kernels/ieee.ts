@@ -49,8 +49,8 @@ interface Helper {
   wgsl: (f: Flavour) => string;
   /** Declared once whatever the flavour (constants, tables). */
   shared?: boolean;
-  /** The vec4 flavour calls the scalar one: 'only' (nothing else), 'also' (besides its own vec4 deps). */
-  vec4CallsScalar?: 'only' | 'also';
+  /** The vec4 flavour also calls the scalar one (for lanes that leave its vectorised path). */
+  vec4CallsScalar?: boolean;
 }
 
 const f = (name: string, fl: Flavour): string => `ieee_${name}${fl.sfx}`;
@@ -150,25 +150,23 @@ fn ieee_inf() -> f32 { return bitcast<f32>(ieee_inf_bits); }`,
   // with an integer exponent (sign by its parity); limits at ±inf. |a|^b = 2^(b·log2|a|).
   pow: {
     deps: ['consts', 'isnan', 'log2'],
-    vec4CallsScalar: 'only',
-    wgsl: (fl) =>
-      fl.sfx === ''
-        ? `fn ieee_pow(a: f32, b: f32) -> f32 {
-  let inf = ieee_inf();
+    wgsl: ({ sfx, T, U }) => `fn ieee_pow${sfx}(a: ${T}, b: ${T}) -> ${T} {
+  let inf = ${T}(ieee_inf());
+  let zero = ${T}(0.0);
+  let one = ${T}(1.0);
   let ab = abs(a);
   let bInt = round(b) == b;
-  let bOdd = bInt && abs(b) < 16777216.0 && fract(b * 0.5) != 0.0;
-  let bNeg = b < 0.0;
-  var r = exp2(b * ieee_log2(ab));
-  r = select(r, select(0.0, inf, bNeg), ab == 0.0);
-  r = select(r, select(inf, 0.0, bNeg), ab == inf);
-  r = select(r, select(select(0.0, inf, (ab > 1.0) != bNeg), 1.0, ab == 1.0), abs(b) == inf);
-  r = select(r, -r, (bitcast<u32>(a) & 0x80000000u) != 0u && bOdd);
-  r = select(r, ieee_nan(), a < 0.0 && ab != inf && !bInt);
-  r = select(r, a + b, ieee_isnan(a) || ieee_isnan(b));
-  return select(r, 1.0, b == 0.0 || a == 1.0);
-}`
-        : `fn ieee_pow4(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> { return vec4<f32>(ieee_pow(a.x, b.x), ieee_pow(a.y, b.y), ieee_pow(a.z, b.z), ieee_pow(a.w, b.w)); }`,
+  let bOdd = bInt & (abs(b) < ${T}(16777216.0)) & (fract(b * ${T}(0.5)) != zero);
+  let bNeg = b < zero;
+  var r = exp2(b * ieee_log2${sfx}(ab));
+  r = select(r, select(zero, inf, bNeg), ab == zero);
+  r = select(r, select(inf, zero, bNeg), ab == inf);
+  r = select(r, select(select(zero, inf, (ab > one) != bNeg), one, ab == one), abs(b) == inf);
+  r = select(r, -r, ((bitcast<${U}>(a) & ${U}(0x80000000u)) != ${U}(0u)) & bOdd);
+  r = select(r, ${T}(ieee_nan()), (a < zero) & (ab != inf) & !bInt);
+  r = select(r, a + b, ieee_isnan${sfx}(a) | ieee_isnan${sfx}(b));
+  return select(r, one, (b == zero) | (a == one));
+}`,
   },
   // sin and cos of r ∈ [−π/4, π/4] (cephes sinf/cosf minimax polynomials, about 1 ulp).
   trigpoly: {
@@ -258,7 +256,7 @@ ${[0, 1, 2, 3, 4, 5].map((k) => {
 function trig(fn: 'sin' | 'cos'): Helper {
   return {
     deps: ['consts', 'nonfinite', 'trigpoly', 'trigbig'],
-    vec4CallsScalar: 'also',
+    vec4CallsScalar: true,
     wgsl: (fl) => {
       const { T, I } = fl;
       const pick = (r: string, q: string): string => {
@@ -304,7 +302,7 @@ export function ieeeLibrary(source: string): string {
     const h = HELPERS[base];
     if (!h) return; // ieee_nan() and friends belong to 'consts'; unknown names fail in the compiler
     if (vec && h.vec4CallsScalar) add(base);
-    if (!(vec && h.vec4CallsScalar === 'only')) for (const d of h.deps) add(HELPERS[d]!.shared ? d : vec ? `${d}4` : d);
+    for (const d of h.deps) add(HELPERS[d]!.shared ? d : vec ? `${d}4` : d);
     out.push(h.wgsl(vec ? VEC4 : SCALAR));
   };
   for (const key of wanted) {
