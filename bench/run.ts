@@ -459,7 +459,9 @@ for (const [n, c] of SOFTMAX_SHAPES) {
   const y = wgT([R, C]);
   const xT = wgT([C, R]); // stored transposed: xT.T is a strided [R, C] view
   const row = wgT([C]);
+  const big = wgT([R, C], 1e6); // |x| up to ~1e6: sin/cos past the Cody–Waite range (Payne–Hanek reduction)
   const tx = tf ? tfT([R, C]) : null;
+  const tbig = tf ? tfT([R, C], 1e6) : null;
   const ty = tf ? tfT([R, C]) : null;
   const txT = tf ? tfT([C, R]) : null;
   const trow = tf ? tfT([C]) : null;
@@ -474,6 +476,10 @@ for (const [n, c] of SOFTMAX_SHAPES) {
   const ew: [string, number, () => void, (() => void) | null][] = [
     ['exp [4M] (unary)', 8 * N, () => noGrad(() => x.exp().dispose()), tf ? () => T.exp(tx!).dispose() : null],
     ['relu [4M] (unary)', 8 * N, () => noGrad(() => x.relu().dispose()), tf ? () => T.relu(tx!).dispose() : null],
+    ['sin [4M] (unary)', 8 * N, () => noGrad(() => x.sin().dispose()), tf ? () => T.sin(tx!).dispose() : null],
+    ['sin [4M], |x| up to 1e6 (unary)', 8 * N, () => noGrad(() => big.sin().dispose()), tf ? () => T.sin(tbig!).dispose() : null],
+    ['tanh [4M] (unary)', 8 * N, () => noGrad(() => x.tanh().dispose()), tf ? () => T.tanh(tx!).dispose() : null],
+    ['ne [4M] != [4M] (comparison)', 12 * N, () => noGrad(() => x.ne(y).dispose()), tf ? () => T.notEqual(tx!, ty!).dispose() : null],
     ['add [4M] + [4M] (binary)', 12 * N, () => noGrad(() => x.add(y).dispose()), tf ? () => T.add(tx!, ty!).dispose() : null],
     ['mul by scalar [4M]', 8 * N, () => noGrad(() => x.mul(0.5).dispose()), tf ? () => T.mul(tx!, 0.5).dispose() : null],
     ['add [4096,1024] + [1024] (broadcast)', 8 * N, () => noGrad(() => x.add(row).dispose()), tf ? () => T.add(tx!, trow!).dispose() : null],
@@ -485,8 +491,8 @@ for (const [n, c] of SOFTMAX_SHAPES) {
   await bench({ family: 'elementwise', case: 'add [4096,1024] + [1024], the pre-#7 strided kernel', unit: 'GB/s', work: 8 * N }, () => noGrad(() => x.add(row).dispose()), null);
   await bench({ family: 'elementwise', case: 'add xᵀ + y, the pre-#7 strided kernel', unit: 'GB/s', work: 12 * N }, () => noGrad(() => xT.T.add(y).dispose()), null);
   elementwiseTuning.legacy = false;
-  for (const z of [x, y, xT, row]) z.dispose();
-  for (const z of [tx, ty, txT, trow]) z?.dispose();
+  for (const z of [x, y, xT, row, big]) z.dispose();
+  for (const z of [tx, ty, txT, trow, tbig]) z?.dispose();
 }
 
 // ---------------------------------------------------------------------------------------

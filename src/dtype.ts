@@ -19,6 +19,22 @@ export function scalarResult(t: DType, value: number): DType {
   return Number.isInteger(value) ? (t === 'bool' ? 'int32' : t) : 'float32';
 }
 
+/**
+ * The float → int32 cast, one rule on every backend (`Tensor.to('int32')`, `.int()`, `copy_`
+ * into an int32 tensor, int32 tensors made from JS numbers): truncate toward zero, saturate to
+ * [−2^31, 2^31 − 1], NaN → 0 (the rule of Rust's `as i32` and Java's `(int)`). PyTorch leaves NaN
+ * and out-of-range casts undefined (INT_MIN on x86) and WGSL's i32() saturates at 2^31 − 128,
+ * so webgrad fixes this one; the WGSL twin is `ieee_f2i` in src/kernels/ieee.ts.
+ * @example castToInt32(-2.7) // -2;  castToInt32(1e10) // 2147483647;  castToInt32(NaN) // 0
+ */
+export function castToInt32(x: number): number {
+  if (Number.isNaN(x)) return 0;
+  if (x >= 2147483647) return 2147483647;
+  if (x <= -2147483648) return -2147483648;
+  return Math.trunc(x) | 0; // | 0 turns −0 into 0
+}
+
+/** True for the floating-point dtype. */
 export function isFloat(d: DType): boolean {
   return d === 'float32';
 }

@@ -31,5 +31,17 @@ export interface TargetCheck {
   error(row: number, value: number): Error;
 }
 
+/**
+ * Turns an input value outside a loss's domain (binaryCrossEntropy's [0, 1]; NaN included) into
+ * the op's error: `index` is its flat position, row-major over the input's shape (the first bad
+ * one on the CPU, whichever the GPU met first on WebGPU), `value` the value there.
+ */
+export interface InputCheck {
+  error(index: number, value: number): Error;
+}
+
 /** Elementwise losses of an input against a same-shaped target (Backend.pointwiseLoss). */
-export type PointwiseLossOp = 'mse' | 'bce' | 'bceWithLogits';
+export type PointwiseLossOp = (typeof POINTWISE_LOSS_OPS)[number];
+
+/** Every elementwise loss primitive (Backend.pointwiseLoss). */
+export const POINTWISE_LOSS_OPS = ['mse', 'bce', 'bceWithLogits'] as const;

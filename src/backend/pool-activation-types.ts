@@ -35,4 +35,7 @@ export interface AvgPoolDivisor {
  * leakyRelu [slope], elu [alpha], gelu [], geluTanh [], softplus [beta, threshold],
  * logSigmoid [], clamp [min, max] (±Infinity for a missing bound), hardtanh [min, max], silu [].
  */
-export type ActivationOp = 'leakyRelu' | 'elu' | 'gelu' | 'geluTanh' | 'softplus' | 'logSigmoid' | 'clamp' | 'hardtanh' | 'silu';
+export type ActivationOp = (typeof ACTIVATION_OPS)[number];
+
+/** Every activation primitive (Backend.activation), for tables and tests that must cover them all. */
+export const ACTIVATION_OPS = ['leakyRelu', 'elu', 'gelu', 'geluTanh', 'softplus', 'logSigmoid', 'clamp', 'hardtanh', 'silu'] as const;

@@ -44,23 +44,31 @@ export interface View {
 /** An operand of an elementwise primitive: a view already broadcast to the output shape, or a scalar. */
 export type Operand = View | number;
 
+/** Every elementwise one-input primitive (Backend.unary), for tables and tests that must cover them all. */
+export const UNARY_OPS = [
+  'identity', // copy or cast (output dtype chosen by the caller)
+  'neg', 'abs', 'sign',
+  'exp', 'log', 'sqrt', 'rsqrt', 'reciprocal', 'square',
+  'sin', 'cos', 'tanh', 'sigmoid', 'relu',
+  'floor', 'ceil', 'round',
+  'logicalNot',
+] as const;
 /** Elementwise one-input primitives (Backend.unary); composites such as gelu are built from these by the op layer. */
-export type UnaryOp =
-  | 'identity' // copy or cast (output dtype chosen by the caller)
-  | 'neg' | 'abs' | 'sign'
-  | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'reciprocal' | 'square'
-  | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu'
-  | 'floor' | 'ceil' | 'round'
-  | 'logicalNot';
+export type UnaryOp = (typeof UNARY_OPS)[number];
 
+/** Every elementwise two-input primitive (Backend.binary). */
+export const BINARY_OPS = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
+  'eq', 'ne', 'lt', 'le', 'gt', 'ge',
+  'logicalAnd', 'logicalOr',
+] as const;
 /** Elementwise two-input primitives (Backend.binary); comparisons and logical ops store bool. */
-export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'
-  | 'logicalAnd' | 'logicalOr';
+export type BinaryOp = (typeof BINARY_OPS)[number];
 
+/** Every reduction primitive (Backend.reduce). */
+export const REDUCE_OPS = ['sum', 'mean', 'max', 'min', 'prod', 'argmax', 'argmin'] as const;
 /** `mean` is `sum` scaled by 1/n in the same pass. Arg reductions return int32 positions. */
-export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'argmax' | 'argmin';
+export type ReduceOp = (typeof REDUCE_OPS)[number];
 
 /** The distributions Backend.random draws: uniform in [a, b), normal with mean a and std b, or integers in [a, b). */
 export type RandomKind = 'uniform' | 'normal' | 'randint';
@@ -202,10 +210,12 @@ export interface Backend {
   /**
    * Elementwise loss of input a against target b (same shape; weight and posWeight already
    * broadcast to it): shape a.shape for reduction 'none', else one element (mean or sum).
+   * bce's inputs must lie in [0, 1]: one outside (or NaN) is reported through `check` — thrown at
+   * once on the CPU; on WebGPU its loss is NaN and the error is thrown at the next readback.
    */
   pointwiseLoss(
     op: import('./loss-options.ts').PointwiseLossOp, a: View, b: View, weight: View | null, posWeight: View | null,
-    reduction: import('./loss-options.ts').LossReduction,
+    reduction: import('./loss-options.ts').LossReduction, check: import('./loss-options.ts').InputCheck,
   ): Storage;
   /** d loss / d a (`wrt` 'input') or d loss / d b ('target') of pointwiseLoss, times g (broadcast to a.shape) and `scale`. */
   pointwiseLossBackward(

@@ -135,13 +135,18 @@ export class GpuRuntime {
     }
   }
 
-  /** The pipeline for `source`, compiled once. `name` appears in compile errors. */
-  kernel(name: string, source: string): Kernel {
+  /**
+   * The pipeline for `source`, compiled once. `name` appears in compile errors. `prepare`, when
+   * given, turns the source into the code compiled (the kernels' shared helper library is
+   * prepended this way), once, on a cache miss.
+   */
+  kernel(name: string, source: string, prepare?: (source: string) => string): Kernel {
     const cached = this.pipelines.get(source);
     if (cached) return cached;
+    const code = prepare ? prepare(source) : source;
     this.device.pushErrorScope('validation');
-    const module = this.device.createShaderModule({ label: name, code: source });
-    const bindings = reflectBindings(source);
+    const module = this.device.createShaderModule({ label: name, code });
+    const bindings = reflectBindings(code);
     const explicit = bindings?.some((b) => b.type === 'uniform')
       ? this.device.createBindGroupLayout({
           label: name,
@@ -152,7 +157,7 @@ export class GpuRuntime {
     const pipeline = this.device.createComputePipeline({ label: name, layout, compute: { module, entryPoint: 'main' } });
     this.pendingChecks.push(
       this.device.popErrorScope().then((err) => {
-        if (err) this.failure ??= new DeviceError(`webgrad: kernel '${name}' failed to compile: ${err.message}\n--- WGSL ---\n${source}`);
+        if (err) this.failure ??= new DeviceError(`webgrad: kernel '${name}' failed to compile: ${err.message}\n--- WGSL ---\n${code}`);
       }),
     );
     const k: Kernel = { name, pipeline, layout: explicit ?? pipeline.getBindGroupLayout(0), dynamicUniform: !!explicit, id: this.nextId++ };

@@ -10,11 +10,10 @@ import type { ActivationOp } from '../backend/pool-activation-types.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { GpuStorage } from './storage.ts';
 import { mapKernel, type Expr } from './elementwise.ts';
+import { ieeeFn } from './ieee.ts';
 
 /** WGSL helper functions, each for the compute type `v` (f32 or vec4<f32>). */
 const HELPERS: Record<string, (v: string) => string> = {
-  // 1/(1 + e^-z): e^-z overflowing to +inf gives 0, as it should.
-  sigmoid: (v) => `fn act_sigmoid(z: ${v}) -> ${v} { return ${v}(1.0) / (${v}(1.0) + exp(-z)); }`,
   // log1p(u) for u in [0, 1] as 2·atanh(s), s = u/(2 + u) ≤ 1/3, by the odd series of atanh:
   // every term positive (no cancellation), truncation s^18/19 < 1e-9 relative. WGSL has no
   // log1p, and log(1 + u) loses all digits of small u.
@@ -33,19 +32,7 @@ const HELPERS: Record<string, (v: string) => string> = {
   return ${v}(2.0) * s * q;
 }`,
   // log(1 + e^z) = max(z, 0) + log1p(e^-|z|): no overflow for z ≫ 0, exact tail for z ≪ 0.
-  softplus: (v) => `fn act_softplus(z: ${v}) -> ${v} { return max(z, ${v}(0.0)) + act_log1p01(exp(-abs(z))); }`,
-  // e^x − 1: Taylor to x^8/8! for |x| < ½ (truncation < 1e-8 relative), else exp(x) − 1.
-  expm1: (v) => `fn act_expm1(x: ${v}) -> ${v} {
-  var q = ${v}(1.0 / 40320.0);
-  q = q * x + ${v}(1.0 / 5040.0);
-  q = q * x + ${v}(1.0 / 720.0);
-  q = q * x + ${v}(1.0 / 120.0);
-  q = q * x + ${v}(1.0 / 24.0);
-  q = q * x + ${v}(1.0 / 6.0);
-  q = q * x + ${v}(0.5);
-  q = q * x + ${v}(1.0);
-  return select(exp(x) - ${v}(1.0), x * q, abs(x) < ${v}(0.5));
-}`,
+  softplus: (v) => `fn act_softplus(z: ${v}) -> ${v} { return ${ieeeFn('max', v)}(z, ${v}(0.0)) + act_log1p01(exp(-abs(z))); }`,
   // erfc(x) by the Chebyshev fit of Numerical Recipes (erfcc, 2nd ed. §6.2): t·exp(−z² + P(t)),
   // t = 1/(1 + z/2), z = |x|, fractional error < 1.2e-7 everywhere (checked against the float64
   // reference in test/ops/activations.test.ts); erfc(−z) = 2 − erfc(z). Abramowitz–Stegun 7.1.26
@@ -65,21 +52,19 @@ const HELPERS: Record<string, (v: string) => string> = {
   let r = t * exp(-z * z + ${v}(-1.26551223) + t * q);
   return select(${v}(2.0) - r, r, x >= ${v}(0.0));
 }`,
-  // d/dx [x·σ(2u)], u = √(2/π)(x + κx³): σ(2u) + x·2σ(1 − σ)·√(2/π)(1 + 3κx²).
+  // d/dx [x·σ(2u)], u = √(2/π)(x + κx³): σ(2u) + x·2σ(1 − σ)·√(2/π)(1 + 3κx²). σ(1 − σ) is exactly
+  // 0 in f32 for |x| ≥ 12, so x² is taken clamped there: at x = ±1e30 the derivative is its limit
+  // (1 or 0) instead of 0·∞ = NaN (torch's float32 formula overflows to NaN there; ±∞ stays NaN).
   geluTanhGrad: (v) => `fn act_gelu_tanh_grad(x: ${v}) -> ${v} {
-  let s = act_sigmoid(${v}(${2 * 0.7978845608028654}) * (x + ${v}(0.044715) * x * x * x));
-  return s + x * ${v}(2.0) * s * (${v}(1.0) - s) * ${v}(0.7978845608028654) * (${v}(1.0) + ${v}(3.0 * 0.044715) * x * x);
-}`,
-  // Clamp that lets NaN through (WGSL clamp/min/max may drop it); lo > hi gives hi, as torch.clamp.
-  clamp: (v) => `fn act_clamp(x: ${v}, lo: ${v}, hi: ${v}) -> ${v} {
-  let r = select(x, lo, x < lo);
-  return select(r, hi, r > hi);
+  let s = ${ieeeFn('sigmoid', v)}(${v}(${2 * 0.7978845608028654}) * (x + ${v}(0.044715) * x * x * x));
+  let xc = ${ieeeFn('clamp', v)}(x, ${v}(-12.0), ${v}(12.0));
+  return s + x * ${v}(2.0) * s * (${v}(1.0) - s) * ${v}(0.7978845608028654) * (${v}(1.0) + ${v}(3.0 * 0.044715) * xc * xc);
 }`,
 };
 
 /** Helper dependencies (emitted in this order). */
-const ORDER = ['sigmoid', 'log1p01', 'softplus', 'expm1', 'erfc', 'geluTanhGrad', 'clamp'];
-const NEEDS: Record<string, string[]> = { softplus: ['log1p01'], geluTanhGrad: ['sigmoid'] };
+const ORDER = ['log1p01', 'softplus', 'erfc', 'geluTanhGrad'];
+const NEEDS: Record<string, string[]> = { softplus: ['log1p01'] };
 
 function helpers(names: string[]): (v: string) => string {
   const all = new Set<string>();
@@ -104,20 +89,26 @@ interface ActivationKernel {
   gradUses: string[];
 }
 
-/** Forward and gradient of each op, the derivative beside it (float64 twins in src/backend/cpu/activation.ts). */
+/**
+ * Forward and gradient of each op, the derivative beside it (float64 twins in
+ * src/backend/cpu/activation.ts). Every forward maps NaN to NaN (wrapped in `activation` below).
+ * At NaN the gradients follow torch's backward kernels, whose branch conditions decide it:
+ * leakyRelu takes the slope, elu and hardtanh pass g, clamp gives 0; the others compute NaN.
+ * Those choices are forced with a bit test, which no compiler can rewrite.
+ */
 const KERNELS: Record<ActivationOp, ActivationKernel> = {
-  // x > 0 ? x : slope·x; f' = x > 0 ? 1 : slope (slope at 0, as torch).
+  // x > 0 ? x : slope·x; f' = x > 0 ? 1 : slope (slope at 0 and at NaN, as torch).
   leakyRelu: {
     forward: ([x, a], v) => `select(${x} * ${a}, ${x}, ${x} > ${v}(0.0))`,
-    grad: ([x, g, a], v) => `${g} * select(${a}, ${v}(1.0), ${x} > ${v}(0.0))`,
+    grad: ([x, g, a], v) => `${g} * select(${a}, ${v}(1.0), (${x} > ${v}(0.0)) & !${nan(x!, v)})`,
     uses: [],
     gradUses: [],
   },
-  // x > 0 ? x : α(eˣ − 1); f' = x > 0 ? 1 : α·eˣ (α at 0, as torch).
+  // x > 0 ? x : α(eˣ − 1); f' = x <= 0 ? α·eˣ : 1 (α at 0; 1 at NaN, as torch).
   elu: {
-    forward: ([x, a], v) => `select(${a} * act_expm1(${x}), ${x}, ${x} > ${v}(0.0))`,
-    grad: ([x, g, a], v) => `${g} * select(${a} * exp(${x}), ${v}(1.0), ${x} > ${v}(0.0))`,
-    uses: ['expm1'],
+    forward: ([x, a], v) => `select(${a} * ${ieeeFn('expm1', v)}(${x}), ${x}, ${x} > ${v}(0.0))`,
+    grad: ([x, g, a], v) => `${g} * select(${v}(1.0), ${a} * exp(${x}), (${x} <= ${v}(0.0)) & !${nan(x!, v)})`,
+    uses: [],
     gradUses: [],
   },
   // x·Φ(x) = ½x·erfc(−x/√2); f' = Φ(x) + x·φ(x).
@@ -130,47 +121,57 @@ const KERNELS: Record<ActivationOp, ActivationKernel> = {
   },
   // ½x(1 + tanh u) = x·σ(2u), u = √(2/π)(x + 0.044715x³): the σ form has no 1 + (−1) cancellation.
   geluTanh: {
-    forward: ([x], v) => `${x} * act_sigmoid(${v}(${TWO_SQRT_2_OVER_PI}) * (${x} + ${v}(0.044715) * ${x} * ${x} * ${x}))`,
+    forward: ([x], v) => `${x} * ${ieeeFn('sigmoid', v)}(${v}(${TWO_SQRT_2_OVER_PI}) * (${x} + ${v}(0.044715) * ${x} * ${x} * ${x}))`,
     grad: ([x, g]) => `${g} * act_gelu_tanh_grad(${x})`,
-    uses: ['sigmoid'],
+    uses: [],
     gradUses: ['geluTanhGrad'],
   },
   // βx > threshold ? x : log(1 + e^(βx))/β; f' = βx > threshold ? 1 : σ(βx).
   softplus: {
     forward: ([x, a, b]) => `select(act_softplus(${x} * ${a}) / ${a}, ${x}, ${x} * ${a} > ${b})`,
-    grad: ([x, g, a, b], v) => `${g} * select(act_sigmoid(${x} * ${a}), ${v}(1.0), ${x} * ${a} > ${b})`,
+    grad: ([x, g, a, b], v) => `${g} * select(${ieeeFn('sigmoid', v)}(${x} * ${a}), ${v}(1.0), ${x} * ${a} > ${b})`,
     uses: ['softplus'],
-    gradUses: ['sigmoid'],
+    gradUses: [],
   },
   // log σ(x) = −softplus(−x); f' = σ(−x).
   logSigmoid: {
     forward: ([x]) => `-act_softplus(-${x})`,
-    grad: ([x, g]) => `${g} * act_sigmoid(-${x})`,
+    grad: ([x, g], v) => `${g} * ${ieeeFn('sigmoid', v)}(-${x})`,
     uses: ['softplus'],
-    gradUses: ['sigmoid'],
-  },
-  // min(max(x, lo), hi); f' = 1 on [lo, hi] inclusive, as torch.clamp.
-  clamp: {
-    forward: ([x, a, b]) => `act_clamp(${x}, ${a}, ${b})`,
-    grad: ([x, g, a, b], v) => `${g} * select(${v}(0.0), ${v}(1.0), (${x} >= ${a}) & (${x} <= ${b}))`,
-    uses: ['clamp'],
     gradUses: [],
   },
-  // Same values as clamp; f' = 1 on (lo, hi) exclusive, as torch's hardtanh_backward.
+  // min(max(x, lo), hi); f' = 1 on [lo, hi] inclusive, 0 outside and at NaN, as torch.clamp.
+  clamp: {
+    forward: ([x, a, b], v) => (v.includes('f32') ? `${ieeeFn('clamp', v)}(${x}, ${a}, ${b})` : `min(max(${x}, ${a}), ${b})`),
+    grad: ([x, g, a, b], v) => `${g} * select(${v}(0.0), ${v}(1.0), (${x} >= ${a}) & (${x} <= ${b}) & !${nan(x!, v)})`,
+    uses: [],
+    gradUses: [],
+  },
+  // Same values as clamp; f' = 0 at and beyond the bounds, else 1 (at NaN too), as torch's hardtanh_backward.
   hardtanh: {
-    forward: ([x, a, b]) => `act_clamp(${x}, ${a}, ${b})`,
-    grad: ([x, g, a, b], v) => `${g} * select(${v}(0.0), ${v}(1.0), (${x} > ${a}) & (${x} < ${b}))`,
-    uses: ['clamp'],
+    forward: ([x, a, b], v) => `${ieeeFn('clamp', v)}(${x}, ${a}, ${b})`,
+    grad: ([x, g, a, b], v) => `${g} * select(${v}(1.0), ${v}(0.0), ((${x} <= ${a}) | (${x} >= ${b})) & !${nan(x!, v)})`,
+    uses: [],
     gradUses: [],
   },
   // x·σ(x); f' = σ(x)(1 + x(1 − σ(x))).
   silu: {
-    forward: ([x]) => `${x} * act_sigmoid(${x})`,
-    grad: ([x, g], v) => `${g} * act_sigmoid(${x}) * (${v}(1.0) + ${x} * (${v}(1.0) - act_sigmoid(${x})))`,
-    uses: ['sigmoid'],
-    gradUses: ['sigmoid'],
+    forward: ([x], v) => `${x} * ${ieeeFn('sigmoid', v)}(${x})`,
+    grad: ([x, g], v) => `${g} * ${ieeeFn('sigmoid', v)}(${x}) * (${v}(1.0) + ${x} * (${v}(1.0) - ${ieeeFn('sigmoid', v)}(${x})))`,
+    uses: [],
+    gradUses: [],
   },
 };
+
+/** Bit test for NaN on a value of compute type `v` (comparisons cannot be trusted with NaN). */
+function nan(x: string, v: string): string {
+  return `${ieeeFn('isnan', v)}(${x})`;
+}
+
+/** `f(x)` with NaN mapped to NaN whatever f's formula does (every activation does so in torch). */
+function nanThrough(forward: Expr): Expr {
+  return (args, v) => (v.includes('f32') ? `select(${forward(args, v)}, ${args[0]}, ${nan(args[0]!, v)})` : forward(args, v));
+}
 
 /** Compute (and output) dtype: clamp keeps int32 (bool counts as int32); the rest are float. */
 function computeDtype(op: ActivationOp, x: DType): DType {
@@ -184,7 +185,7 @@ function computeDtype(op: ActivationOp, x: DType): DType {
 export function activation(rt: GpuRuntime, backend: GpuStorage['backend'], op: ActivationOp, x: View, params: readonly number[]): GpuStorage {
   const k = KERNELS[op];
   const dtype = computeDtype(op, x.storage.dtype);
-  return mapKernel(rt, backend, { name: `act_${op}`, dtype, outDtype: dtype, expr: k.forward, helpers: helpers(k.uses) }, [x, ...params], x.shape);
+  return mapKernel(rt, backend, { name: `act_${op}`, dtype, outDtype: dtype, expr: nanThrough(k.forward), helpers: helpers(k.uses) }, [x, ...params], x.shape);
 }
 
 /** out = g·f'(x) over x's shape (g broadcast to it), float32, contiguous. */

@@ -14,6 +14,7 @@ import type { GpuRuntime } from '../device/runtime.ts';
 import type { GpuStorage } from './storage.ts';
 import { MAX_GROUPS, PARAMS_WGSL, cachedSource, fold, fresh, pack, strides, type ForwardOperands } from './conv-common.ts';
 import { activationWgsl } from './wgsl.ts';
+import { kernel } from './ieee.ts';
 import { ShapeError } from '../errors.ts';
 
 /** Output channels and pixels of one workgroup's tile, and the k depth staged per step. */
@@ -113,6 +114,6 @@ export function tiledForward(rt: GpuRuntime, backend: Backend, { xs, xv, w, ws, 
     bOff: bias?.off ?? 0, bs: bias?.stride ?? 0, hasBias: bias ? 1 : 0,
     tiles, mBlocks,
   });
-  rt.dispatch(rt.kernel(`conv2d_tiled_fwd${act ? `_${act}` : ''}`, src), [out.buffer, xs.buffer, w.buffer, (bias?.s ?? w).buffer], params, [gx, groups * mBlocks, gz]);
+  rt.dispatch(kernel(rt, `conv2d_tiled_fwd${act ? `_${act}` : ''}`, src), [out.buffer, xs.buffer, w.buffer, (bias?.s ?? w).buffer], params, [gx, groups * mBlocks, gz]);
   return out;
 }

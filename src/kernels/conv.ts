@@ -39,6 +39,7 @@ import { MAX_GROUPS, PARAMS_WGSL, cachedSource, fold, fresh, pack, strides, type
 import { tiledForward } from './conv-tiled.ts';
 import { isSoftwareAdapter } from './matmul.ts';
 import { activationWgsl } from './wgsl.ts';
+import { kernel } from './ieee.ts';
 import type { FusedActivation } from '../backend/fused-activation.ts';
 
 // ---------------------------------------------------------------------------------------
@@ -772,7 +773,7 @@ const aligned4 = (...xs: number[]): boolean => xs.every((x) => ((x % 4) + 4) % 4
 
 function dispatch1d(rt: GpuRuntime, name: string, src: string, buffers: PooledBuffer[], p: Params, total: number): void {
   const [gx, gz] = fold(total, 64, Math.min(rt.limits.maxComputeWorkgroupsPerDimension, MAX_GROUPS));
-  rt.dispatch(rt.kernel(name, src), buffers, pack({ ...p, total }), [gx, 1, gz]);
+  rt.dispatch(kernel(rt, name, src), buffers, pack({ ...p, total }), [gx, 1, gz]);
 }
 
 /**
@@ -848,7 +849,7 @@ function registerForward(rt: GpuRuntime, backend: Backend, cfg: ForwardRegisterC
       bOff: bias?.off ?? 0, bs: bias?.stride ?? 0, hasBias: bias ? 1 : 0,
       tiles, tilesW, tilesH, mBlocks, mp4, nres: tr * tn * (vecM ? tm / 4 : tm),
     };
-    rt.dispatch(rt.kernel(`conv2d_register_fwd_${x4 ? 'x4' : 'xs'}${lanes ? '_sg' : ''}${act ? `_${act}` : ''}`, src), [out.buffer, xs.buffer, wp.buffer, (bias?.s ?? wp).buffer], pack(p), [gx, groups * mBlocks, gz]);
+    rt.dispatch(kernel(rt, `conv2d_register_fwd_${x4 ? 'x4' : 'xs'}${lanes ? '_sg' : ''}${act ? `_${act}` : ''}`, src), [out.buffer, xs.buffer, wp.buffer, (bias?.s ?? wp).buffer], pack(p), [gx, groups * mBlocks, gz]);
   } finally {
     wp.release();
   }
@@ -998,14 +999,14 @@ export function conv2dBackwardWeight(rt: GpuRuntime, backend: Backend, x: View, 
   const total = blocks * splits;
   const [gx, gz] = fold(total, spec.wg, max);
   const p = pack({ ...base, mBlocks, khBlocks, splits, rowsPer, rows, total, nres: tm * tk * g.kernelW });
-  const kernel = rt.kernel(`conv2d_register_wgrad_${x4 ? 'x4' : 'xs'}_${g4 ? 'g4' : 'gs'}`, src);
+  const k = kernel(rt, `conv2d_register_wgrad_${x4 ? 'x4' : 'xs'}_${g4 ? 'g4' : 'gs'}`, src);
   if (splits === 1) {
-    rt.dispatch(kernel, [out.buffer, xs.buffer, gs.buffer], p, [gx, 1, gz]);
+    rt.dispatch(k, [out.buffer, xs.buffer, gs.buffer], p, [gx, 1, gz]);
     return out;
   }
   const part = fresh(rt, backend, splits * outSize);
   try {
-    rt.dispatch(kernel, [part.buffer, xs.buffer, gs.buffer], p, [gx, 1, gz]);
+    rt.dispatch(k, [part.buffer, xs.buffer, gs.buffer], p, [gx, 1, gz]);
     dispatch1d(rt, 'conv2d_sum_splits', SUM_SPLITS, [out.buffer, part.buffer], { outSize, splits }, outSize);
   } finally {
     part.release();

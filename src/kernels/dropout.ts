@@ -12,6 +12,7 @@ import type { GpuRuntime } from '../device/runtime.ts';
 import { GpuStorage } from './storage.ts';
 import { philoxWgsl } from './random.ts';
 import { MAIN_ARGS, MAX_RANK, UniformWriter, flatIndex, grid1d } from './wgsl.ts';
+import { kernel } from './ieee.ts';
 
 const RANK_SLOTS = MAX_RANK / 4;
 
@@ -120,6 +121,6 @@ export function dropout(
   u.list(3 + RANK_SLOTS, co.strides[1]!);
   const mode: MaskMode = group === 1 ? 'element' : group % 4 === 0 ? 'channel' : 'any';
   const name = `dropout_${vec4 ? 'vec4' : 'strided'}_${mode}`;
-  rt.dispatch(rt.kernel(name, source(vec4, mode)), [out.buffer, (x.storage as GpuStorage).buffer], u.u32, grid1d(Math.ceil(n / 4)));
+  rt.dispatch(kernel(rt, name, source(vec4, mode)), [out.buffer, (x.storage as GpuStorage).buffer], u.u32, grid1d(Math.ceil(n / 4)));
   return out;
 }

@@ -10,7 +10,9 @@
 //    elements, each `÷ dim` is a multiply by the f32 reciprocal plus one integer correction:
 //    llvmpipe has no vector integer division and emulated `%`/`/` by uniform values lane by
 //    lane, which made this path 20–40× slower than the vec4 one (bench/run.ts, elementwise).
-// Operands are cast to the compute dtype on load, so mixed-dtype inputs need no extra pass.
+// Operands are cast to the compute dtype on load, so mixed-dtype inputs need no extra pass:
+// float → int32 by the documented rule (ieee_f2i), and conditions / casts to bool as truthiness
+// (NaN is true). NaN-sensitive ops use the helpers of ieee.ts.
 
 import type { DType } from '../dtype.ts';
 import type { BinaryOp, Operand, UnaryOp, View } from '../backend/types.ts';
@@ -20,67 +22,72 @@ import type { PooledBuffer } from '../device/buffer-pool.ts';
 import type { Candidate } from '../device/autotune.ts';
 import { isSoftwareAdapter } from './matmul.ts';
 import { GpuStorage } from './storage.ts';
-import { INF, INF_DECL, MAIN_ARGS, MAX_RANK, NAN, NAN_DECL, UniformWriter, WG, flatIndex, grid1d, isNanExpr, scalarBits, wgslType } from './wgsl.ts';
+import { MAIN_ARGS, MAX_RANK, UniformWriter, WG, flatIndex, grid1d, scalarBits, wgslType } from './wgsl.ts';
+import { ieeeFn, kernel } from './ieee.ts';
 
 /** WGSL of one op over already-loaded values; `v` is the compute type (scalar or vec4). */
 export type Expr = (args: string[], v: string) => string;
 
 
-/** Unary ops. Transcendentals compute in f32; the rest keep the input's type. */
+const isFloat = (v: string): boolean => v.includes('f32');
+/** The truthiness of `x` (compute type `v`) as bool(s): NaN is true, as torch's bool cast. */
+const truthy = (x: string, v: string): string => (isFloat(v) ? `${ieeeFn('nonzero', v)}(${x})` : `(${x} != ${v}(0))`);
+const isNan = (x: string, v: string): string => `${ieeeFn('isnan', v)}(${x})`;
+const bool01 = (cond: string, v: string): string => `select(${v}(0), ${v}(1), ${cond})`;
+
+/**
+ * Unary ops. Transcendentals compute in f32; the rest keep the input's type. NaN-sensitive ones
+ * go through the helpers of ieee.ts (the builtins drop or invent NaNs on some drivers).
+ */
 const UNARY: Record<UnaryOp, { expr: Expr; float?: boolean }> = {
   identity: { expr: ([x]) => x! },
   neg: { expr: ([x]) => `-${x}` },
   abs: { expr: ([x]) => `abs(${x})` },
-  sign: { expr: ([x]) => `sign(${x})` },
+  // sign(NaN) = 0, as torch's CPU kernel.
+  sign: { expr: ([x], v) => (isFloat(v) ? `select(sign(${x}), ${v}(0), ${isNan(x!, v)})` : `sign(${x})`) },
   square: { expr: ([x]) => `${x} * ${x}` },
-  relu: { expr: ([x], v) => `max(${x}, ${v}(0))` },
-  floor: { expr: ([x], v) => (v.includes('f32') ? `floor(${x})` : x!) },
-  ceil: { expr: ([x], v) => (v.includes('f32') ? `ceil(${x})` : x!) },
+  relu: { expr: ([x], v) => (isFloat(v) ? `${ieeeFn('relu', v)}(${x})` : `max(${x}, ${v}(0))`) },
+  floor: { expr: ([x], v) => (isFloat(v) ? `floor(${x})` : x!) },
+  ceil: { expr: ([x], v) => (isFloat(v) ? `ceil(${x})` : x!) },
   // WGSL round() is round-half-to-even, like torch.round.
-  round: { expr: ([x], v) => (v.includes('f32') ? `round(${x})` : x!) },
-  logicalNot: { expr: ([x], v) => `select(${v}(0), ${v}(1), ${x} == ${v}(0))` },
+  round: { expr: ([x], v) => (isFloat(v) ? `round(${x})` : x!) },
+  logicalNot: { expr: ([x], v) => bool01(`!${truthy(x!, v)}`, v) },
   exp: { expr: ([x]) => `exp(${x})`, float: true },
-  log: { expr: ([x]) => `log(${x})`, float: true },
+  log: { expr: ([x], v) => `${ieeeFn('log', v)}(${x})`, float: true },
   sqrt: { expr: ([x]) => `sqrt(${x})`, float: true },
   rsqrt: { expr: ([x]) => `inverseSqrt(${x})`, float: true },
   reciprocal: { expr: ([x], v) => `${v}(1) / ${x}`, float: true },
-  sin: { expr: ([x]) => `sin(${x})`, float: true },
-  cos: { expr: ([x]) => `cos(${x})`, float: true },
-  // tanh via exp overflows to NaN on some drivers for |x| > 44; |x| = 10 already rounds to ±1 in f32.
-  tanh: { expr: ([x], v) => `tanh(clamp(${x}, ${v}(-10), ${v}(10)))`, float: true },
-  sigmoid: { expr: ([x], v) => `${v}(1) / (${v}(1) + exp(-${x}))`, float: true },
+  sin: { expr: ([x], v) => `${ieeeFn('sin', v)}(${x})`, float: true },
+  cos: { expr: ([x], v) => `${ieeeFn('cos', v)}(${x})`, float: true },
+  tanh: { expr: ([x], v) => `${ieeeFn('tanh', v)}(${x})`, float: true },
+  sigmoid: { expr: ([x], v) => `${ieeeFn('sigmoid', v)}(${x})`, float: true },
 };
 
-/** torch.pow semantics: a negative base with an integer exponent keeps its sign, 0^0 = 1. */
-const powExpr: Expr = ([a, b], v) => {
-  const r = `pow(abs(${a}), ${b})`;
-  const neg = `(${a} < ${v}(0))`;
-  const isInt = `(round(${b}) == ${b})`;
-  const odd = `(fract(${b} * ${v}(0.5)) != ${v}(0))`;
-  // Mesa's pow(0, negative) gives 0 instead of inf, so zero bases are handled explicitly.
-  const zeroNeg = `(${a} == ${v}(0)) & (${b} < ${v}(0))`;
-  return `select(select(select(select(${r}, -${r}, ${neg} & ${isInt} & ${odd}), ${v}(${NAN}), ${neg} & !${isInt}), ${v}(${INF}), ${zeroNeg}), ${v}(1), ${b} == ${v}(0))`;
+/** A comparison: IEEE's, where only `!=` holds when an operand is NaN. */
+const cmp = (o: string): Expr => ([a, b], v) => {
+  if (!isFloat(v)) return bool01(`${a} ${o} ${b}`, v);
+  const nan = `(${isNan(a!, v)} | ${isNan(b!, v)})`;
+  return bool01(o === '!=' ? `(${a} != ${b}) | ${nan}` : `(${a} ${o} ${b}) & !${nan}`, v);
 };
-
-const cmp = (o: string): Expr => ([a, b], v) => `select(${v}(0), ${v}(1), ${a} ${o} ${b})`;
 
 const BINARY: Record<BinaryOp, { expr: Expr; float?: boolean; bool?: boolean }> = {
   add: { expr: ([a, b]) => `${a} + ${b}` },
   sub: { expr: ([a, b]) => `${a} - ${b}` },
   mul: { expr: ([a, b]) => `${a} * ${b}` },
   div: { expr: ([a, b]) => `${a} / ${b}`, float: true },
-  pow: { expr: powExpr, float: true },
+  // torch.pow (C99 pow) semantics; see ieee.ts.
+  pow: { expr: ([a, b], v) => `${ieeeFn('pow', v)}(${a}, ${b})`, float: true },
   // NaN-propagating like torch.maximum (WGSL max() may drop NaNs).
-  maximum: { expr: ([a, b], v) => (v.includes('f32') ? `select(max(${a}, ${b}), ${a} + ${b}, ${isNanExpr(a!, v)} | ${isNanExpr(b!, v)})` : `max(${a}, ${b})`) },
-  minimum: { expr: ([a, b], v) => (v.includes('f32') ? `select(min(${a}, ${b}), ${a} + ${b}, ${isNanExpr(a!, v)} | ${isNanExpr(b!, v)})` : `min(${a}, ${b})`) },
+  maximum: { expr: ([a, b], v) => (isFloat(v) ? `${ieeeFn('max', v)}(${a}, ${b})` : `max(${a}, ${b})`) },
+  minimum: { expr: ([a, b], v) => (isFloat(v) ? `${ieeeFn('min', v)}(${a}, ${b})` : `min(${a}, ${b})`) },
   eq: { expr: cmp('=='), bool: true },
   ne: { expr: cmp('!='), bool: true },
   lt: { expr: cmp('<'), bool: true },
   le: { expr: cmp('<='), bool: true },
   gt: { expr: cmp('>'), bool: true },
   ge: { expr: cmp('>='), bool: true },
-  logicalAnd: { expr: ([a, b], v) => `select(${v}(0), ${v}(1), (${a} != ${v}(0)) & (${b} != ${v}(0)))`, bool: true },
-  logicalOr: { expr: ([a, b], v) => `select(${v}(0), ${v}(1), (${a} != ${v}(0)) | (${b} != ${v}(0)))`, bool: true },
+  logicalAnd: { expr: ([a, b], v) => bool01(`${truthy(a!, v)} & ${truthy(b!, v)}`, v), bool: true },
+  logicalOr: { expr: ([a, b], v) => bool01(`${truthy(a!, v)} | ${truthy(b!, v)}`, v), bool: true },
 };
 
 /** True when the op computes in float whatever its input dtype. */
@@ -105,6 +112,30 @@ interface MapSpec {
   expr: Expr;
   /** WGSL functions the expression calls, for compute type `v` (emitted before the entry point). */
   helpers?: (v: string) => string;
+  /** Operands loaded as their truthiness (0 or 1 in the compute type; NaN is true) instead of converted: conditions, casts to bool. */
+  truthy?: readonly number[];
+}
+
+/** WGSL converting a computed value (compute type `c`, vec4 when `lanes4`) to the output type `o`: float → int by the cast rule. */
+function storeAs(value: string, c: string, o: string, lanes4: boolean): string {
+  if (c === 'f32' && o === 'i32') return `${ieeeFn('f2i', lanes4 ? 'vec4<f32>' : 'f32')}(${value})`;
+  return `${lanes4 ? `vec4<${o}>` : o}(${value})`;
+}
+
+/**
+ * WGSL loading operand `k` (storage type `from`, WGSL expression `at`) as compute type `c`
+ * (scalar) or `cv` (vec4 lanes; `splat` when one scalar fills them): a float → int conversion
+ * follows the documented cast rule (ieee_f2i), a truthy operand becomes 0/1.
+ */
+function loadAs(spec: MapSpec, k: number, from: DType, at: string, c: string, cv: string, splat: boolean): string {
+  const f = wgslType(from);
+  const t = splat ? c : cv;
+  const ft = splat || t === c ? f : `vec4<${f}>`;
+  let v: string;
+  if (spec.truthy?.includes(k)) v = bool01(truthy(at, ft), t);
+  else if (f === 'f32' && c === 'i32') v = `${ieeeFn('f2i', ft)}(${at})`;
+  else v = `${t}(${at})`;
+  return splat ? `${cv}(${v})` : v;
 }
 
 /** Where the output goes: a buffer, offset and strides over `shape` (contiguous for fresh outputs). */
@@ -141,14 +172,12 @@ interface StridedShape {
 }
 
 /**
- * The frame every map shader shares: `doc`, the NaN/Inf constants and `helpers`, the Params
+ * The frame every map shader shares: `doc`, `helpers`, the Params
  * struct (`params`: its fields), the storage bindings `decls` and the uniforms after them, and
  * main() around `body`.
  */
 function mapShader(doc: string, helpers: string, params: string, decls: readonly string[], body: string): string {
   return `${doc}
-${NAN_DECL}
-${INF_DECL}
 ${helpers}
 struct Params { ${params} };
 ${decls.join('\n')}
@@ -161,7 +190,7 @@ fn main(${MAIN_ARGS}) {
 
 function shaderSource(spec: MapSpec, vec4: boolean, strided: StridedShape = { rank: MAX_RANK, fastDiv: false }, perThread = 1): string {
   const inner4 = vec4 ? undefined : strided.inner4;
-  const key = `${spec.name}|${spec.dtype}|${spec.outDtype}|${spec.operands.join(',')}|${vec4}|${vec4 ? perThread : `${strided.rank}|${strided.fastDiv}|${inner4?.map(Number).join('') ?? '-'}|${strided.group ?? 1}`}`;
+  const key = `${spec.name}|${spec.dtype}|${spec.outDtype}|${spec.operands.join(',')}|t${spec.truthy?.join('') ?? ''}|${vec4}|${vec4 ? perThread : `${strided.rank}|${strided.fastDiv}|${inner4?.map(Number).join('') ?? '-'}|${strided.group ?? 1}`}`;
   const hit = sourceCache.get(key);
   if (hit) return hit;
   const c = wgslType(spec.dtype);
@@ -183,10 +212,10 @@ function shaderSource(spec: MapSpec, vec4: boolean, strided: StridedShape = { ra
     decls.push(`@group(0) @binding(${decls.length}) var<storage, read> in${k}: array<${t}>;`);
     const at = `in${k}[${vec4 ? `i + p.offs[${k + 1}]` : `o${k}`}]`;
     // A splatted scalar converts first (WGSL has no vec4<f32>(i32)).
-    loads.push(`let x${k} = ${cv}(${lanes4 && !vecLoad ? `${c}(${at})` : at});`);
+    loads.push(`let x${k} = ${loadAs(spec, k, d, at, c, cv, lanes4 && !vecLoad)};`);
     args.push(`x${k}`);
   });
-  const value = `${ov}(${spec.expr(args, cv)})`;
+  const value = storeAs(spec.expr(args, cv), c, o, lanes4);
   const helpers = spec.helpers ? spec.helpers(cv) : '';
   const rankSlots = MAX_RANK / 4;
   let src: string;
@@ -268,7 +297,7 @@ function shaderSource(spec: MapSpec, vec4: boolean, strided: StridedShape = { ra
  * llvmpipe registers do better, bench/run.ts "transposed view").
  */
 function blockSource(spec: MapSpec, modes: ('row' | 'col')[], colFast = elementwiseTuning.blockColFast): string {
-  const key = `${spec.name}|${spec.dtype}|${spec.outDtype}|${spec.operands.join(',')}|block|${modes.join(',')}|${colFast}`;
+  const key = `${spec.name}|${spec.dtype}|${spec.outDtype}|${spec.operands.join(',')}|t${spec.truthy?.join('') ?? ''}|block|${modes.join(',')}|${colFast}`;
   const hit = sourceCache.get(key);
   if (hit) return hit;
   const c = wgslType(spec.dtype);
@@ -285,10 +314,10 @@ function blockSource(spec: MapSpec, modes: ('row' | 'col')[], colFast = elementw
     }
     const mode = modes[view++]!;
     decls.push(`@group(0) @binding(${decls.length}) var<storage, read> in${k}: array<vec4<${wgslType(d)}>>;`);
-    for (let j = 0; j < 4; j++) loads.push(`let v${k}_${j} = ${cv}(in${k}[p.offs[${k + 1}] + (${mode === 'row' ? 'r0' : 'c0'} + ${j}u) * p.st[${k + 1}] + ${mode === 'row' ? 'bc' : 'br'}]);`);
+    for (let j = 0; j < 4; j++) loads.push(`let v${k}_${j} = ${loadAs(spec, k, d, `in${k}[p.offs[${k + 1}] + (${mode === 'row' ? 'r0' : 'c0'} + ${j}u) * p.st[${k + 1}] + ${mode === 'row' ? 'bc' : 'br'}]`, c, cv, false)};`);
     for (let i = 0; i < 4; i++) argsOf[i]!.push(mode === 'row' ? `v${k}_${i}` : `${cv}(v${k}_0[${i}], v${k}_1[${i}], v${k}_2[${i}], v${k}_3[${i}])`);
   });
-  const stores = [0, 1, 2, 3].map((i) => `out[p.offs[0] + (r0 + ${i}u) * p.st[0] + bc] = ${ov}(${spec.expr(argsOf[i]!, cv)});`);
+  const stores = [0, 1, 2, 3].map((i) => `out[p.offs[0] + (r0 + ${i}u) * p.st[0] + bc] = ${storeAs(spec.expr(argsOf[i]!, cv), c, wgslType(spec.outDtype), true)};`);
   const src = mapShader(
     `// ${spec.name} (4×4 blocks, operands ${modes.join('/')}): thread t computes out rows r0..r0+3, vec4 column bc,
 // with br = t / cb, bc = t % cb, r0 = 4·br, c0 = 4·bc (offsets and strides in vec4 units).`,
@@ -344,7 +373,7 @@ function tryBlock(rt: GpuRuntime, spec: MapSpec, co: { shape: number[]; strides:
   u.list(1, offs);
   u.list(2, st);
   u.list(3, scalars);
-  rt.dispatch(rt.kernel(`${spec.name}_block4`, blockSource(spec, modes, elementwiseTuning.blockColFast)), buffers, u.u32, grid1d(blocks));
+  rt.dispatch(kernel(rt, `${spec.name}_block4`, blockSource(spec, modes, elementwiseTuning.blockColFast)), buffers, u.u32, grid1d(blocks));
   return true;
 }
 
@@ -364,7 +393,7 @@ function runMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand
     u.u32[0] = n / 4;
     u.list(1, offsets.map((o) => o / 4));
     u.list(2, scalars);
-    rt.dispatch(rt.kernel(`${spec.name}_vec4${perThread > 1 ? `x${perThread}` : ''}`, shaderSource(spec, true, undefined, perThread)), bufs, u.u32, grid1d(Math.ceil(n / 4 / perThread)));
+    rt.dispatch(kernel(rt, `${spec.name}_vec4${perThread > 1 ? `x${perThread}` : ''}`, shaderSource(spec, true, undefined, perThread)), bufs, u.u32, grid1d(Math.ceil(n / 4 / perThread)));
   };
   if (vec4) {
     // vec4 (one or four per thread) or scalar for contiguous operands: the tuner's pick per arity
@@ -442,7 +471,7 @@ function runStrided(
   const group = inner4 && co.shape[co.shape.length - 1]! % 4 === 0 ? 4 : 1;
   const shape: StridedShape = { rank: co.shape.length, fastDiv: n < FAST_DIV_LIMIT && !elementwiseTuning.legacy, inner4, group };
   u.u32[0] = n / group;
-  rt.dispatch(rt.kernel(`${spec.name}_r${shape.rank}${inner4 ? `_inner4${group > 1 ? `x${group}` : ''}` : ''}`, shaderSource(spec, false, shape)), buffers, u.u32, grid1d(n / group));
+  rt.dispatch(kernel(rt, `${spec.name}_r${shape.rank}${inner4 ? `_inner4${group > 1 ? `x${group}` : ''}` : ''}`, shaderSource(spec, false, shape)), buffers, u.u32, grid1d(n / group));
 }
 
 function dtypeOf(x: Operand): DType | null {
@@ -463,10 +492,9 @@ function fresh(rt: GpuRuntime, backend: GpuStorage['backend'], shape: Shape, dty
 export function unary(rt: GpuRuntime, backend: GpuStorage['backend'], op: UnaryOp, x: View, outDtype: DType): GpuStorage {
   const [s, t] = fresh(rt, backend, x.shape, outDtype);
   const dtype = computeDtypeUnary(op, x.storage.dtype);
-  // A cast to bool is `x != 0`, not a numeric conversion (which would truncate 0.2 to 0).
-  const toBool: Expr = ([v], ty) => `select(${ty}(0), ${ty}(1), ${v} != ${ty}(0))`;
-  const expr = op === 'identity' && outDtype === 'bool' ? toBool : UNARY[op].expr;
-  runMap(rt, { name: `unary_${op}${expr === toBool ? '_bool' : ''}`, dtype, outDtype, operands: [x.storage.dtype], expr }, t, [x], x.shape);
+  // A cast to bool is the truthiness (NaN is true), not a numeric conversion (which would truncate 0.2 to 0).
+  const toBool = op === 'identity' && outDtype === 'bool';
+  runMap(rt, { name: `unary_${op}${toBool ? '_bool' : ''}`, dtype, outDtype, operands: [x.storage.dtype], expr: UNARY[op].expr, truthy: toBool ? [0] : undefined }, t, [x], x.shape);
   return s;
 }
 
@@ -478,9 +506,9 @@ export function binary(rt: GpuRuntime, backend: GpuStorage['backend'], op: Binar
 
 export function where(rt: GpuRuntime, backend: GpuStorage['backend'], cond: View, a: Operand, b: Operand, shape: Shape, dtype: DType): GpuStorage {
   const [s, t] = fresh(rt, backend, shape, dtype);
-  // The condition is loaded in the compute type; nonzero means true.
+  // The condition is loaded as its truthiness (0 or 1; NaN is true), whatever the compute type.
   const expr: Expr = ([c, x, y], v) => `select(${y}, ${x}, ${c} != ${v}(0))`;
-  runMap(rt, { name: 'where', dtype, outDtype: dtype, operands: [cond.storage.dtype, dtypeOf(a), dtypeOf(b)], expr }, t, [cond, a, b], shape);
+  runMap(rt, { name: 'where', dtype, outDtype: dtype, operands: [cond.storage.dtype, dtypeOf(a), dtypeOf(b)], expr, truthy: [0] }, t, [cond, a, b], shape);
   return s;
 }
 
@@ -505,10 +533,13 @@ export function mapKernel(
 /** dst[i] = src[i] over dst's shape, casting to dst's dtype. */
 export function copy(rt: GpuRuntime, dst: View, src: Operand): void {
   const d = dst.storage as GpuStorage;
-  const dtype = d.dtype === 'bool' ? 'int32' : d.dtype;
-  const expr: Expr = d.dtype === 'bool' ? ([x], v) => `select(${v}(0), ${v}(1), ${x} != ${v}(0))` : ([x]) => x!;
-  // A float source cast to int truncates toward zero (WGSL i32(f32)), like torch's .int().
-  const srcDtype = dtypeOf(src);
-  const computeDtype = srcDtype === 'float32' && d.dtype === 'bool' ? 'float32' : dtype;
-  runMap(rt, { name: 'copy', dtype: computeDtype, outDtype: d.dtype, operands: [srcDtype], expr }, { buffer: d.buffer, offset: dst.offset, strides: dst.strides }, [src], dst.shape);
+  const toBool = d.dtype === 'bool';
+  // A float source cast to int follows the documented rule (castToInt32: truncate, saturate, NaN → 0);
+  // to bool, every operand is loaded as its truthiness; a scalar is converted here.
+  const dtype = toBool ? 'int32' : d.dtype;
+  const value = typeof src === 'number' && toBool ? (src !== 0 ? 1 : 0) : src;
+  runMap(
+    rt, { name: 'copy', dtype, outDtype: d.dtype, operands: [dtypeOf(value)], expr: ([x]) => x!, truthy: toBool && typeof value !== 'number' ? [0] : undefined },
+    { buffer: d.buffer, offset: dst.offset, strides: dst.strides }, [value], dst.shape,
+  );
 }

@@ -1,7 +1,7 @@
 // The WebGPU backend: the Backend contract implemented by the WGSL kernel families
 // in this folder, on one GpuRuntime.
 
-import type { DType } from '../dtype.ts';
+import { castToInt32, type DType } from '../dtype.ts';
 import type { Backend, MemoryStats, Operand, RandomKind, RandomState, ReduceOp, View } from '../backend/types.ts';
 import type { FusedActivation } from '../backend/fused-activation.ts';
 import { contiguousStrides, isContiguous, numel as sizeOf } from '../shape.ts';
@@ -36,8 +36,8 @@ export function createWebgpuBackend(rt: GpuRuntime): Backend & { runtime: GpuRun
       if (data.length === 0) return s;
       let bytes: Float32Array | Int32Array;
       if (dtype === 'float32') bytes = data instanceof Float32Array ? data : Float32Array.from(data);
-      else if (dtype === 'int32') bytes = data instanceof Int32Array ? data : Int32Array.from(data, (v) => Math.trunc(v));
-      else bytes = Int32Array.from(data, (v) => (v ? 1 : 0));
+      else if (dtype === 'int32') bytes = data instanceof Int32Array ? data : Int32Array.from(data, castToInt32);
+      else bytes = Int32Array.from(data, (v) => (Number(v) !== 0 ? 1 : 0)); // NaN is true, as on the CPU
       rt.write(s.buffer, bytes);
       return s;
     },
@@ -96,7 +96,7 @@ export function createWebgpuBackend(rt: GpuRuntime): Backend & { runtime: GpuRun
     softmaxBackward: (y, g, dim, log) => sm.softmaxBackward(rt, backend, y, g, dim, log),
     classLoss: (x, target, weight, opts) => losses.classLoss(rt, backend, x, target, weight, opts),
     classLossBackward: (x, target, weight, stats, g, opts) => losses.classLossBackward(rt, backend, x, target, weight, stats, g, opts),
-    pointwiseLoss: (op, a, b, weight, posWeight, reduction) => losses.pointwiseLoss(rt, backend, op, a, b, weight, posWeight, reduction),
+    pointwiseLoss: (op, a, b, weight, posWeight, reduction, check) => losses.pointwiseLoss(rt, backend, op, a, b, weight, posWeight, reduction, check),
     pointwiseLossBackward: (op, wrt, a, b, weight, posWeight, g, scale) =>
       losses.pointwiseLossBackward(rt, backend, op, wrt, a, b, weight, posWeight, g, scale),
     // @primitives-anchor

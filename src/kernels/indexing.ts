@@ -33,6 +33,7 @@ import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { errorFlags, failWgsl } from './error-flag.ts';
 import { GpuStorage } from './storage.ts';
 import { MAIN_ARGS, MAX_RANK, UniformWriter, WG, flatIndex, grid1d, wgslType } from './wgsl.ts';
+import { kernel } from './ieee.ts';
 
 /** Index operands one dispatch takes: 3 more storage buffers must fit WebGPU's default limit of 8. */
 export const MAX_INDEX_OPERANDS = 4;
@@ -61,9 +62,9 @@ const sources = new Map<string, string>();
 
 /** WGSL converting a loaded `src` value of dtype `from` to dtype `to` (as the elementwise copy does). */
 function convert(v: string, from: DType, to: DType): string {
-  if (to === 'bool') return `select(0, 1, ${v} != ${wgslType(from)}(0))`;
+  if (to === 'bool') return `select(0, 1, ${from === 'float32' ? `ieee_nonzero(${v})` : `${v} != 0`})`; // NaN is true
   if (wgslType(from) === wgslType(to)) return v;
-  return `${wgslType(to)}(${v})`; // f32 → i32 truncates toward zero, like .int()
+  return wgslType(to) === 'i32' ? `ieee_f2i(${v})` : `${wgslType(to)}(${v})`; // the documented cast rule (castToInt32)
 }
 
 function walkSource(kind: Kind, k: number, rank: number, per: number, copy: readonly [DType, DType] | null): string {
@@ -213,7 +214,7 @@ function launchWalk(
   let per = isSoftware(rt) ? indexTuning.perThreadSoftware : indexTuning.perThreadHardware;
   while (per > 1 && (rank === 0 || co.shape[rank - 1]! % per !== 0)) per >>= 1;
   const name = `index_${kind}_k${indices.length}_r${rank}_e${per}${copy ? `_${copy[0]}_${copy[1]}` : ''}`;
-  rt.dispatch(rt.kernel(name, walkSource(kind, indices.length, rank, per, copy)), buffers, u.u32, grid1d(n / per));
+  rt.dispatch(kernel(rt, name, walkSource(kind, indices.length, rank, per, copy)), buffers, u.u32, grid1d(n / per));
   guard?.watch(id);
 }
 
@@ -331,7 +332,7 @@ export function oneHot(rt: GpuRuntime, backend: GpuStorage['backend'], x: View, 
   u.list(1, [numClasses]);
   u.list(2, co.shape);
   u.list(2 + RS, co.strides[1]!);
-  rt.dispatch(rt.kernel(`one_hot_r${co.shape.length}`, oneHotSource(co.shape.length)), [out.buffer, (x.storage as GpuStorage).buffer, guard.flag], u.u32, grid1d(n));
+  rt.dispatch(kernel(rt, `one_hot_r${co.shape.length}`, oneHotSource(co.shape.length)), [out.buffer, (x.storage as GpuStorage).buffer, guard.flag], u.u32, grid1d(n));
   guard.watch(id);
   return out;
 }

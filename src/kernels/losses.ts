@@ -23,7 +23,7 @@
 // same scheme as the index kernels).
 
 import type { View } from '../backend/types.ts';
-import type { ClassLossOptions, LossReduction, PointwiseLossOp, TargetCheck } from '../backend/loss-options.ts';
+import type { ClassLossOptions, InputCheck, LossReduction, PointwiseLossOp, TargetCheck } from '../backend/loss-options.ts';
 import { coalesce, numel as sizeOf } from '../shape.ts';
 import { ShapeError, fmtShape } from '../errors.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
@@ -31,6 +31,7 @@ import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
 import { errorFlags, failWgsl } from './error-flag.ts';
 import { MAX_RANK, UniformWriter, WG } from './wgsl.ts';
+import { kernel } from './ieee.ts';
 import {
   ROWS_IDS, ROWS_MAIN_ARGS, ROWS_WGSL, ROW_SLOTS, grid2d, isSoftware, outputOperand, planRows, rowOperand, splitDim, type RowOperand,
 } from './softmax.ts';
@@ -48,6 +49,9 @@ const f32Bits = (v: number): number => new Uint32Array(new Float32Array([v]).buf
 
 /** The flag of the class-loss kernels; an entry is the op's target check. */
 const guardOf = errorFlags<TargetCheck>((check, words) => check.error(words[1]!, words[2]! | 0));
+
+/** The flag of the pointwise losses that check their input's domain (bce: [0, 1]); words: (op id, index, value bits). */
+const inputGuardOf = errorFlags<InputCheck>((check, words) => check.error(words[1]!, new Float32Array(new Uint32Array([words[2]!]).buffer)[0]!));
 
 // ---- cross entropy / NLL ----------------------------------------------------------------------
 
@@ -116,14 +120,16 @@ function classForwardSource(s: ClassSpec): string {
   const lanePass = ce
     ? `fn lanePass(bs: vec4<u32>, lane: u32) -> vec4<f32> {
   let xs = p.dstr.x;
-  var m = bitcast<f32>(NEG_INF_BITS);
+  var m = -ieee_inf();
+  // A NaN the builtin max drops still reaches s through exp(x − m), so the row's loss is NaN, as in torch.
   for (var j = lane; j < p.n; j += p.lanes) { m = max(m, x[bs.x + j * xs]); }
   var s = 0.0; var d = 0.0; var e = 0.0;
   for (var j = lane; j < p.n; j += p.lanes) {
     let v = x[bs.x + j * xs];
-    s += exp(v - m);${s.smooth ? `
+    let dv = fromMax(v, m);
+    s += exp(dv);${s.smooth ? `
     let ec = ${smoothWeight(s, 'j', 'bs.y', 'p.dstr.y')};
-    d += ec * (m - v);
+    d -= ec * dv;
     e += ec;` : ''}
   }
   return vec4<f32>(m, s, d, e);
@@ -138,7 +144,7 @@ function classForwardSource(s: ClassSpec): string {
   if (ti == bitcast<i32>(p.extra.x)) { return vec2<f32>(0.0, 0.0); }
   if (ti < 0 || ti >= i32(p.n)) {
     fail(r, ti);
-    return vec2<f32>(bitcast<f32>(NAN_BITS), bitcast<f32>(NAN_BITS));
+    return vec2<f32>(ieee_nan(), ieee_nan());
   }
   let xt = x[bs.x + u32(ti) * p.dstr.x];
   let wt = ${s.weighted ? 'w[p.extra.z + u32(ti) * p.extra.w]' : '1.0'};
@@ -171,15 +177,16 @@ ${failWgsl('r: u32, v: i32', 'p.extra2.x', ['r', 'bitcast<u32>(v)'])}`;
     : '';
   const comb = s.tree
     ? `var<workgroup> red: array<vec4<f32>, ${WG}>;
-// (m, s, d, e) of two lanes; an empty lane (s = 0) contributes nothing.
+// (m, s, d, e) of two lanes. A lane without elements has s = 0 and adds nothing to s; a lane whose
+// max is −∞ (no elements, or only −∞) kept d absolute (see fromMax), so it is not rebased. A NaN
+// in s or d propagates (no comparison decides on it).
 fn comb(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
   let m = max(a.x, b.x);
-  let ha = a.y != 0.0;
-  let hb = b.y != 0.0;
-  let sa = select(0.0, a.y * exp(a.x - m), ha);
-  let sb = select(0.0, b.y * exp(b.x - m), hb);
-  let da = select(0.0, a.z + a.w * (m - a.x), ha);
-  let db = select(0.0, b.z + b.w * (m - b.x), hb);
+  let sa = select(a.y * exp(a.x - m), 0.0, a.y == 0.0);
+  let sb = select(b.y * exp(b.x - m), 0.0, b.y == 0.0);
+  let ninf = -ieee_inf();
+  let da = select(a.z + a.w * (m - a.x), a.z, a.x == ninf);
+  let db = select(b.z + b.w * (m - b.x), b.z, b.x == ninf);
   return vec4<f32>(m, sa + sb, da + db, a.w + b.w);
 }`
     : '';
@@ -226,7 +233,7 @@ fn main(${ROWS_MAIN_ARGS}) {
     let r = rb + slot;
     let live = r < chunkEnd;
     let bs = rowBases(min(r, p.rows - 1u));
-    var st = vec4<f32>(${ce ? 'bitcast<f32>(NEG_INF_BITS), 0.0' : '0.0, 1.0'}, 0.0, 0.0);
+    var st = vec4<f32>(${ce ? '-ieee_inf(), 0.0' : '0.0, 1.0'}, 0.0, 0.0);
     ${ce ? 'if (live) { st = lanePass(bs, lane); }' : ''}${tree}
     if (live && lane == 0u) {
       let res = finishRow(r, bs, st);
@@ -266,7 +273,7 @@ function classBackwardSource(s: ClassSpec): string {
   let ignored = ti == bitcast<i32>(p.extra.x);
   let bad = !ignored && (ti < 0 || ti >= i32(p.n));
   if (ignored || bad) {
-    let v = select(0.0, bitcast<f32>(NAN_BITS), bad);
+    let v = select(0.0, ieee_nan(), bad);
     for (var j = lane; j < p.n; j += p.lanes) { out[bs.x + j * ${os}] = v; }
     return;
   }
@@ -382,7 +389,7 @@ export function classLoss(
   if (weight) buffers.push((weight.storage as GpuStorage).buffer);
   if (guard) buffers.push(guard.flag);
   const kname = `${name}_${spec.tree ? 'tree' : 'seq'}_${mode}`;
-  rt.dispatch(rt.kernel(kname, classForwardSource(spec)), buffers, plan.uniforms.u32, grid2d(rt, groups));
+  rt.dispatch(kernel(rt, kname, classForwardSource(spec)), buffers, plan.uniforms.u32, grid2d(rt, groups));
   if (guard) guard.watch(opId);
   if (partials) {
     finalize(rt, loss.buffer, stats.buffer, partials, groups, o.reduction === 'mean' ? 'weights' : 'sum', 1, 3 * R);
@@ -418,7 +425,7 @@ export function classLossBackward(
   buffers.push(plan.buffers[2]!);
   if (weight) buffers.push((weight.storage as GpuStorage).buffer);
   buffers.push((stats.storage as GpuStorage).buffer, plan.buffers[3]!);
-  rt.dispatch(rt.kernel(name, classBackwardSource(spec)), buffers, plan.uniforms.u32, grid2d(rt, plan.groups));
+  rt.dispatch(kernel(rt, name, classBackwardSource(spec)), buffers, plan.uniforms.u32, grid2d(rt, plan.groups));
   return out;
 }
 
@@ -466,7 +473,7 @@ function finalize(
   const partBuf = parts ?? rt.pool.acquire(8);
   try {
     const buffers = stats ? [out, stats, partBuf] : [out, partBuf];
-    rt.dispatch(rt.kernel(`loss_finalize${stats ? '_stats' : ''}`, finalizeSource(stats !== null)), buffers, u.u32, [1, 1]);
+    rt.dispatch(kernel(rt, `loss_finalize${stats ? '_stats' : ''}`, finalizeSource(stats !== null)), buffers, u.u32, [1, 1]);
   } finally {
     if (!parts) rt.pool.release(partBuf);
   }
@@ -478,24 +485,26 @@ interface PointSpec {
   op: PointwiseLossOp;
   weighted: boolean;
   pos: boolean;
+  /** Forward of a loss with an input domain (bce): elements outside it claim the error flag. */
+  checked?: boolean;
   /** forward: none | total | partial; backward: 'input' | 'target'. */
   pass: 'none' | 'total' | 'partial' | 'input' | 'target';
 }
 
 /** WGSL of the loss (forward) or its derivative (backward) at one element, from a, y, w, pw. */
 function pointExpr(s: PointSpec): string {
-  const sp = 'let sp = max(-a, 0.0) + log(1.0 + exp(-abs(a)));'; // softplus(−a), stable
+  const sp = 'let sp = ieee_max(-a, 0.0) + log(1.0 + exp(-abs(a)));'; // softplus(−a), stable
   const w = s.weighted ? ' * wv' : '';
   switch (`${s.op}|${s.pass === 'input' || s.pass === 'target' ? s.pass : 'loss'}`) {
     case 'mse|loss': return 'let d = a - y; return d * d;';
     case 'mse|input': return 'return 2.0 * (a - y);';
     case 'mse|target': return 'return -2.0 * (a - y);';
-    case 'bce|loss': return `return -(y * max(log(a), -100.0) + (1.0 - y) * max(log(1.0 - a), -100.0))${w};`;
-    case 'bce|input': return `return (a - y) / max((1.0 - a) * a, 1e-12)${w};`;
-    case 'bce|target': return `return (log(1.0 - a) - log(a))${w};`; // unclamped, as PyTorch
+    case 'bce|loss': return `return -(y * ieee_max(ieee_log(a), -100.0) + (1.0 - y) * ieee_max(ieee_log(1.0 - a), -100.0))${w};`;
+    case 'bce|input': return `return (a - y) / ieee_max((1.0 - a) * a, 1e-12)${w};`;
+    case 'bce|target': return `return (ieee_log(1.0 - a) - ieee_log(a))${w};`; // unclamped, as PyTorch
     case 'bceWithLogits|loss': return `${sp} return ((1.0 - y) * a + ${s.pos ? '(1.0 + (pw - 1.0) * y)' : '1.0'} * sp)${w};`;
     case 'bceWithLogits|input':
-      return `let sig = 1.0 / (1.0 + exp(-a)); return (${s.pos ? '(pw * y + 1.0 - y) * sig - pw * y' : 'sig - y'})${w};`;
+      return `let sig = ieee_sigmoid(a); return (${s.pos ? '(pw * y + 1.0 - y) * sig - pw * y' : 'sig - y'})${w};`;
     case 'bceWithLogits|target': return `${sp} return (${s.pos ? '-a + (pw - 1.0) * sp' : '-a'})${w};`;
   }
   throw new Error(`pointwise loss: no expression for ${s.op} ${s.pass}`);
@@ -516,7 +525,11 @@ function pointSource(s: PointSpec): string {
   if (s.weighted) decls.push(`@group(0) @binding(${b++}) var<storage, read> win: array<f32>;`);
   if (s.pos) decls.push(`@group(0) @binding(${b++}) var<storage, read> pin: array<f32>;`);
   if (backward) decls.push(`@group(0) @binding(${b++}) var<storage, read> gin: array<f32>;`);
+  if (s.checked) decls.push(`@group(0) @binding(${b++}) var<storage, read_write> flag: array<atomic<u32>, 4>;`);
   decls.push(`@group(0) @binding(${b++}) var<uniform> p: Params;`);
+  // bce's input must lie in [0, 1] (torch raises otherwise): the first element outside, or NaN,
+  // records (op id, index, value); its loss is NaN already (the clamped logs keep NaN).
+  const check = s.checked ? '\n    if (ieee_isnan(ain[o.x]) || ain[o.x] < 0.0 || ain[o.x] > 1.0) { fail(i, bitcast<u32>(ain[o.x])); }' : '';
   const args = ['a: f32', 'y: f32', ...(s.weighted ? ['wv: f32'] : []), ...(s.pos ? ['pw: f32'] : [])].join(', ');
   const call = ['ain[o.x]', 'yin[o.y]', ...(s.weighted ? ['win[o.z]'] : []), ...(s.pos ? ['pin[o.w]'] : [])].join(', ');
   const main = backward
@@ -530,7 +543,7 @@ function pointSource(s: PointSpec): string {
   let end = min(p.numel, start + p.chunk);
   var acc = 0.0;
   for (var i = start + t; i < end; i += ${WG}u) {
-    let o = offsets(i);
+    let o = offsets(i);${check}
     acc += f(${call});
   }
   ${workgroupSum('red', 'acc')}
@@ -539,20 +552,21 @@ function pointSource(s: PointSpec): string {
   }`
       : `  let i = (wid.x + wid.y * nwg.x) * ${WG}u + t;
   if (i >= p.numel) { return; }
-  let o = offsets(i);
+  let o = offsets(i);${check}
   out[i] = f(${call});`;
   const src = `// ${s.op} ${backward ? `backward (d loss / d ${s.pass})` : `loss (${s.pass})`}: element i (row-major over the shape) reads a, y${s.weighted ? ', weight' : ''}${s.pos ? ', posWeight' : ''}
 // at its coordinates dotted with each operand's strides (0 on broadcast dims).${reduced ? ` Workgroup grp adds
 // elements grp·chunk … (thread t takes every ${WG}th) in workgroup memory and writes ${s.pass === 'total' ? 'the total / divisor' : 'a partial sum'}.` : ''}
 struct Params {
   numel: u32, rank: u32, chunk: u32, scaleBits: u32,
-  offs: vec4<u32>, goff: u32, _a: u32, _b: u32, _c: u32,
+  offs: vec4<u32>, goff: u32, opId: u32, _b: u32, _c: u32,
   shape: array<vec4<u32>, ${PS}>,
   str: array<vec4<u32>, ${MAX_RANK}>,
   gstr: array<vec4<u32>, ${PS}>,
 };
 ${decls.join('\n')}
 ${reduced ? `var<workgroup> red: array<f32, ${WG}>;` : ''}
+${s.checked ? failWgsl('i: u32, v: u32', 'p.opId', ['i', 'v']) : ''}
 // Offsets of element i in a, y, weight, posWeight (one vec4 lane each).
 fn offsets(i: u32) -> vec4<u32> {
   var rem = i;
@@ -615,23 +629,47 @@ function pointLayout(name: string, a: View, b: View, weight: View | null, posWei
   return { n, u, buffers };
 }
 
-/** Elementwise loss of a vs b ('none': a.shape; else one element, mean or sum). */
+/**
+ * Elementwise loss of a vs b ('none': a.shape; else one element, mean or sum). bce checks its
+ * input's domain on the device: an element outside [0, 1] sets the flag that `check` turns into
+ * the error the next readback throws.
+ */
 export function pointwiseLoss(
   rt: GpuRuntime, backend: GpuStorage['backend'], op: PointwiseLossOp, a: View, b: View, weight: View | null, posWeight: View | null,
-  reduction: LossReduction,
+  reduction: LossReduction, check: InputCheck,
 ): GpuStorage {
   const { n, u, buffers } = pointLayout(op, a, b, weight, posWeight, null);
   const reduced = reduction !== 'none';
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(reduced ? 1 : n, 1) * 4), 'float32', reduced ? 1 : n);
-  const spec = (pass: PointSpec['pass']): PointSpec => ({ op, weighted: weight !== null, pos: posWeight !== null, pass });
+  const checked = op === 'bce';
+  const spec = (pass: PointSpec['pass']): PointSpec => ({ op, weighted: weight !== null, pos: posWeight !== null, pass, checked });
+  const guard = checked && n > 0 ? inputGuardOf(rt) : null;
+  if (guard) {
+    u.u32[9] = guard.open(check);
+    buffers.push(guard.flag);
+  }
+  try {
+    pointwiseLaunch(rt, op, n, u, buffers, out, reduction, spec);
+  } finally {
+    guard?.watch(u.u32[9]!);
+  }
+  return out;
+}
+
+/** Records the passes of pointwiseLoss into `out`. */
+function pointwiseLaunch(
+  rt: GpuRuntime, op: PointwiseLossOp, n: number, u: UniformWriter, buffers: PooledBuffer[], out: GpuStorage, reduction: LossReduction,
+  spec: (pass: PointSpec['pass']) => PointSpec,
+): void {
+  const reduced = reduction !== 'none';
   const divisor = reduction === 'mean' ? n : 1;
   if (!reduced) {
-    if (n > 0) rt.dispatch(rt.kernel(`${op}_loss`, pointSource(spec('none'))), [out.buffer, ...buffers], u.u32, grid2d(rt, Math.ceil(n / WG)));
-    return out;
+    if (n > 0) rt.dispatch(kernel(rt, `${op}_loss`, pointSource(spec('none'))), [out.buffer, ...buffers], u.u32, grid2d(rt, Math.ceil(n / WG)));
+    return;
   }
   if (n === 0) {
     finalize(rt, out.buffer, null, null, 0, reduction === 'mean' ? 'const' : 'sum', 0, 0);
-    return out;
+    return;
   }
   const per = lossTuning.elemsPerGroup[isSoftware(rt) ? 'software' : 'hardware'];
   const groups = Math.max(1, Math.min(Math.ceil(n / per), 4096));
@@ -640,14 +678,14 @@ export function pointwiseLoss(
   u.u32[2] = chunk;
   u.u32[3] = f32Bits(divisor);
   if (used === 1) {
-    rt.dispatch(rt.kernel(`${op}_loss_total`, pointSource(spec('total'))), [out.buffer, ...buffers], u.u32, [1, 1]);
-    return out;
+    rt.dispatch(kernel(rt, `${op}_loss_total`, pointSource(spec('total'))), [out.buffer, ...buffers], u.u32, [1, 1]);
+    return;
   }
   const partials = rt.pool.acquire(used * 8);
-  rt.dispatch(rt.kernel(`${op}_loss_partial`, pointSource(spec('partial'))), [partials, ...buffers], u.u32, grid2d(rt, used));
+  rt.dispatch(kernel(rt, `${op}_loss_partial`, pointSource(spec('partial'))), [partials, ...buffers], u.u32, grid2d(rt, used));
   finalize(rt, out.buffer, null, partials, used, reduction === 'mean' ? 'const' : 'sum', divisor, 0);
   rt.pool.release(partials);
-  return out;
+  return;
 }
 
 /** Gradient of pointwiseLoss wrt a or b, times g (broadcast to a.shape) and scale; contiguous, a.shape. */
@@ -660,6 +698,6 @@ export function pointwiseLossBackward(
   if (n === 0) return out;
   u.u32[3] = f32Bits(scale);
   const spec: PointSpec = { op, weighted: weight !== null, pos: posWeight !== null, pass: wrt };
-  rt.dispatch(rt.kernel(`${op}_backward_${wrt}`, pointSource(spec)), [out.buffer, ...buffers], u.u32, grid2d(rt, Math.ceil(n / WG)));
+  rt.dispatch(kernel(rt, `${op}_backward_${wrt}`, pointSource(spec)), [out.buffer, ...buffers], u.u32, grid2d(rt, Math.ceil(n / WG)));
   return out;
 }

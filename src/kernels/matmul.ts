@@ -25,6 +25,7 @@ import type { GpuRuntime } from '../device/runtime.ts';
 import type { Candidate } from '../device/autotune.ts';
 import { GpuStorage } from './storage.ts';
 import { activationWgsl } from './wgsl.ts';
+import { kernel } from './ieee.ts';
 
 /** How A and B are read; chosen per call from the views' strides and offsets. */
 type AMode = 'k4' | 'm4' | 's'; // vec4 along K, vec4 along M, scalar at any strides
@@ -587,7 +588,7 @@ function launch(
     const key = `tiled|${config.tileK}|${aKFast}|${bNFast}|${!!bias}|${act}`;
     const src = cachedSource(key, () => tiledSource(config.tileK, aKFast, bNFast, !!bias, act));
     const g = grid(tiling.rowTiles * tiling.colTiles * batch, maxDim);
-    rt.dispatch(rt.kernel(`matmul_tiled_k${config.tileK}${bias ? '_bias' : ''}${act ? `_${act}` : ''}`, src), [result.buffer, sa.buffer, sb.buffer, ...biasBuf], params(p, tiling), g);
+    rt.dispatch(kernel(rt, `matmul_tiled_k${config.tileK}${bias ? '_bias' : ''}${act ? `_${act}` : ''}`, src), [result.buffer, sa.buffer, sb.buffer, ...biasBuf], params(p, tiling), g);
     return;
   }
 
@@ -610,5 +611,5 @@ function launch(
   const key = `register|${spec.rows}|${spec.cols}|${spec.wg}|${spec.lanes}|${spec.am}|${spec.bm}|${spec.bias}|${spec.act}`;
   const src = cachedSource(key, () => registerSource(spec));
   const g = grid(tiling.rowTiles * tiling.colTiles * batch, maxDim);
-  rt.dispatch(rt.kernel(`matmul_register_${spec.am}_${spec.bm}${bias ? '_bias' : ''}${act ? `_${act}` : ''}`, src), [result.buffer, ...inputs, ...biasBuf], params(q, tiling), g);
+  rt.dispatch(kernel(rt, `matmul_register_${spec.am}_${spec.bm}${bias ? '_bias' : ''}${act ? `_${act}` : ''}`, src), [result.buffer, ...inputs, ...biasBuf], params(q, tiling), g);
 }

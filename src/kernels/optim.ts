@@ -13,9 +13,10 @@ import { numel as sizeOf } from '../shape.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { GpuStorage } from './storage.ts';
 import { MAIN_ARGS, UniformWriter, WG, flatIndex, grid1d } from './wgsl.ts';
+import { kernel } from './ieee.ts';
 
 /** The update body over `p` (param), `g` (grad) and state `s0..s2`, in type `T`; h0..h2 hold the hyper-parameters. */
-function body(u: OptimUpdate): string {
+function body(u: OptimUpdate, vec4: boolean): string {
   const lines: string[] = [];
   if (u.maximize) lines.push('g = -g;');
   switch (u.kind) {
@@ -42,7 +43,8 @@ function body(u: OptimUpdate): string {
         's0[i + u.offS.x] = m;',
         's1[i + u.offS.y] = v;',
       );
-      if (u.amsgrad) lines.push('let vHat = max(s2[i + u.offS.z], v);', 's2[i + u.offS.z] = vHat;');
+      // torch.maximum: a NaN second moment stays NaN (the builtin max may drop it).
+      if (u.amsgrad) lines.push(`let vHat = ${vec4 ? 'ieee_max4' : 'ieee_max'}(s2[i + u.offS.z], v);`, 's2[i + u.offS.z] = vHat;');
       else lines.push('let vHat = v;');
       lines.push('let denom = sqrt(vHat) / T(u.h1.y) + T(u.h1.z);', 'p = p - T(u.h0.x) * (m / denom);');
       break;
@@ -106,7 +108,7 @@ fn main(${MAIN_ARGS}) {
   if (i >= u.n) { return; }
   var p = param[i + u.offP];
   var g = grad[i + u.offG];
-  ${body(u)}
+  ${body(u, vec4)}
   param[i + u.offP] = p;
 }`;
   sourceCache.set(key, src);
@@ -146,6 +148,6 @@ export function optimStep(rt: GpuRuntime, u: OptimUpdate, param: View, grad: Vie
   uw.u32[3] = flags;
   uw.list(1, state.map((v) => v.offset / w));
   h.forEach((x, k) => (uw.f32[8 + k] = x));
-  const kernel = rt.kernel(`optim_${variantKey(u)}${vec4 ? '_vec4' : ''}`, shaderSource(u, vec4));
-  rt.dispatch(kernel, views.map((v) => (v.storage as GpuStorage).buffer), uw.u32, grid1d(n / w));
+  const k = kernel(rt, `optim_${variantKey(u)}${vec4 ? '_vec4' : ''}`, shaderSource(u, vec4));
+  rt.dispatch(k, views.map((v) => (v.storage as GpuStorage).buffer), uw.u32, grid1d(n / w));
 }

@@ -16,7 +16,8 @@ import type { View } from '../backend/types.ts';
 import type { AvgPoolDivisor, Pool2dGeometry } from '../backend/pool-activation-types.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import { GpuStorage } from './storage.ts';
-import { INF, INF_DECL, MAIN_ARGS, UniformWriter, flatIndex, grid1d, isNanExpr } from './wgsl.ts';
+import { MAIN_ARGS, UniformWriter, flatIndex, grid1d } from './wgsl.ts';
+import { kernel } from './ieee.ts';
 
 /**
  * Uniforms. `xs`/`xOff`/`xPlane`: strides (b, c, h, w), offset and plane stride of the strided
@@ -194,16 +195,15 @@ const BODIES: Record<KernelName, (v: Variant) => string> = {
       `${unravel('OH', 'OW', v.split)}
   let h0 = i32(r_) * SH - PH;
   let w0 = i32(s_) * SW - PW;
-  var best = -${INF};
+  var best = -ieee_inf();
   var arg = -1;
   ${forTaps(`let v = x[row + u32(w) * p.xs.w];
-      if (arg < 0 || v > best || ${isNanExpr('v', 'f32')}) {
+      if (arg < 0 || v > best || ieee_isnan(v)) {
         best = v;
         arg = h * W + w;
       }`)}
   out[i] = best;
   idx[i] = arg;`,
-      INF_DECL,
     ),
 
   maxPool2dBackward: (v) =>
@@ -346,7 +346,7 @@ function launch(rt: GpuRuntime, name: KernelName, v: Omit<Variant, 'split'>, out
   const { u, split } = params(threads, strided, indices);
   const inputs = indices ? [strided, indices] : [strided];
   rt.dispatch(
-    rt.kernel(name, source(name, { ...v, split })),
+    kernel(rt, name, source(name, { ...v, split })),
     [...outs, ...inputs.map((s) => s.storage as GpuStorage)].map((s) => s.buffer),
     u,
     grid1d(threads),

@@ -11,6 +11,7 @@ import { ValueError } from '../errors.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import { GpuStorage } from './storage.ts';
 import { MAIN_ARGS, UniformWriter, WG, flatIndex, grid1d, wgslType } from './wgsl.ts';
+import { kernel } from './ieee.ts';
 
 /**
  * WGSL of Philox4x32-10: `philox4x32_10(counter, key) -> vec4<u32>` and its helper
@@ -53,9 +54,9 @@ function shaderSource(kind: RandomKind, dtype: DType): string {
   const hit = sourceCache.get(key);
   if (hit) return hit;
   const out = wgslType(dtype);
-  // randint into float32 stores the integer; uniform/normal into int32 truncate toward zero
-  // (WGSL i32(f32)); bool stores nonzero as 1 — all like the CPU's castTo.
-  const store = dtype === 'bool' ? 'select(0, 1, v != 0)' : `${out}(v)`;
+  // randint into float32 stores the integer; uniform/normal into int32 by the cast rule
+  // (ieee_f2i); bool stores nonzero as 1 — all like the CPU's castTo.
+  const store = dtype === 'bool' ? 'select(0, 1, v != 0)' : out === 'i32' ? (kind === 'randint' ? 'v' : 'ieee_f2i(v)') : `${out}(v)`;
   // Each kind computes `v` (f32 for uniform/normal, i32 for randint) for element `e` of the block.
   const perBlock = kind === 'normal' ? 2 : 4;
   let body: string;
@@ -146,6 +147,6 @@ export function random(
   u.f32[7] = b;
   u.u32[8] = kind === 'randint' ? (a | 0) >>> 0 : 0;
   const src = shaderSource(kind, dtype);
-  rt.dispatch(rt.kernel(`random_${kind}`, src), [out.buffer], u.u32, grid1d(blocks));
+  rt.dispatch(kernel(rt, `random_${kind}`, src), [out.buffer], u.u32, grid1d(blocks));
   return out;
 }

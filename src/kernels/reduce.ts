@@ -29,6 +29,7 @@ import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
 import { MAX_RANK, UniformWriter, WG, wgslType } from './wgsl.ts';
+import { kernel } from './ieee.ts';
 
 type Scalar = 'f32' | 'i32';
 
@@ -75,7 +76,7 @@ interface Spec {
 
 /** The WGSL combine step and identity of an op in accumulator type `t`. */
 function opCode(op: ReduceOp, t: Scalar): { identity: string; combine: string } {
-  const isnan = (x: string) => (t === 'f32' ? `isNan(${x})` : 'false');
+  const isnan = (x: string) => (t === 'f32' ? `ieee_isnan(${x})` : 'false');
   switch (op) {
     case 'sum':
     case 'mean':
@@ -86,7 +87,7 @@ function opCode(op: ReduceOp, t: Scalar): { identity: string; combine: string } 
     case 'min':
       // torch semantics: NaN propagates (WGSL max/min may drop it).
       return {
-        identity: t === 'f32' ? `bitcast<f32>(${op === 'max' ? 'NEG_INF_BITS' : 'POS_INF_BITS'})` : `bitcast<i32>(${op === 'max' ? '0x80000000u' : '0x7fffffffu'})`,
+        identity: t === 'f32' ? (op === 'max' ? '-ieee_inf()' : 'ieee_inf()') : `bitcast<i32>(${op === 'max' ? '0x80000000u' : '0x7fffffffu'})`,
         combine: `return select(select(${op}(a, b), b, ${isnan('b')}), a, ${isnan('a')});`,
       };
     case 'argmax':
@@ -96,7 +97,7 @@ function opCode(op: ReduceOp, t: Scalar): { identity: string; combine: string } 
       const cmp = op === 'argmax' ? '>' : '<';
       const nanRule =
         t === 'f32'
-          ? `let na = isNan(va); let nb = isNan(vb);
+          ? `let na = ieee_isnan(va); let nb = ieee_isnan(vb);
   if (na || nb) { return nb && (!na || ib < ia); }
   `
           : '';
@@ -157,16 +158,11 @@ fn better(va: ${A}, ia: u32, vb: ${A}, ib: u32) -> bool {
     if (s.partial) return arg ? `out[${idx}] = ${v}; outIdx[${idx}] = ${i};` : `out[${idx}] = ${v};`;
     if (arg) return `out[${idx}] = ${s.outType}(${i});`;
     let val = s.op === 'mean' ? `${v} * bitcast<f32>(p.scaleBits)` : v;
-    if (s.outBool) val = `select(0, 1, ${val} != ${A}(0))`;
+    if (s.outBool) val = `select(0, 1, ${A === 'f32' ? `ieee_nonzero(${val})` : `${val} != 0`})`;
     return `out[${idx}] = ${s.outType}(${val});`;
   };
 
-  const common = `// ±inf through private vars: WGSL rejects infinities in constant expressions.
-var<private> NEG_INF_BITS: u32 = 0xff800000u;
-var<private> POS_INF_BITS: u32 = 0x7f800000u;
-// A bit test, not v != v: Mesa folds v != v to false for non-exact float ops.
-fn isNan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
-// numOut outputs of blocks of n elements; split passes cut each block into \`chunks\` chunks of chunkLen.
+  const common = `// numOut outputs of blocks of n elements; split passes cut each block into \`chunks\` chunks of chunkLen.
 struct Params {
   numOut: u32, n: u32, chunkLen: u32, chunks: u32,
   offset: u32, outerRank: u32, innerRank: u32, scaleBits: u32,
@@ -293,7 +289,7 @@ function runPass(rt: GpuRuntime, ps: Pass): void {
   const s = ps.spec;
   const name = `reduce_${s.op}${s.partial ? '_partial' : ''}`;
   const groups = Math.ceil((ps.numOut * ps.chunks) / groupOuts);
-  rt.dispatch(rt.kernel(name, shaderSource(s)), ps.buffers, u.u32, grid3d(rt, groups));
+  rt.dispatch(kernel(rt, name, shaderSource(s)), ps.buffers, u.u32, grid3d(rt, groups));
 }
 
 /**

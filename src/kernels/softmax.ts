@@ -32,6 +32,7 @@ import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
 import { MAX_RANK, UniformWriter, WG } from './wgsl.ts';
+import { kernel } from './ieee.ts';
 
 /**
  * Lane heuristics, mutable so benchmarks and tests can force a variant. Rows up to `seqMax`
@@ -171,8 +172,10 @@ struct Params {
   offs: vec4<u32>, dstr: vec4<u32>, extra: vec4<u32>, extra2: vec4<u32>,
   oshape: array<vec4<u32>, ${MAX_RANK / 4}>, ostr: array<vec4<u32>, ${MAX_RANK}>,
 };
-var<private> NEG_INF_BITS: u32 = 0xff800000u;
-var<private> NAN_BITS: u32 = 0x7fc00000u;
+// x − m for an element x of a lane whose max is m. A lane whose max is −∞ holds only −∞ (and
+// NaNs the max dropped): x itself stands in, so exp gives 0 and NaN stays NaN, where −∞ − (−∞)
+// would make the lane NaN (a masked row of −∞ logits in one lane of a tree).
+fn fromMax(x: f32, m: f32) -> f32 { return select(x - m, x, m == -ieee_inf()); }
 // Start of row r in each operand (one vec4 lane per operand): r row-major over the kept dims,
 // dotted with each operand's strides. The outermost dim needs no div/mod, so the usual case
 // (one kept dim) costs one multiply-add.
@@ -232,11 +235,12 @@ fn main(${ROWS_MAIN_ARGS}) {
   let b = rowBases(min(r, p.rows - 1u));
   let xs = p.dstr.y;
   let os = p.dstr.x;
-  var m = bitcast<f32>(NEG_INF_BITS);
+  var m = -ieee_inf();
   var s = 0.0;
   if (live) {
+    // A NaN the builtin max drops still reaches s through exp(x − m): the row comes out NaN, as in torch.
     for (var j = lane; j < p.n; j += p.lanes) { m = max(m, x[b.y + j * xs]); }
-    for (var j = lane; j < p.n; j += p.lanes) { ${store ? 'let e = exp(x[b.y + j * xs] - m); out[b.x + j * os] = e; s += e;' : 's += exp(x[b.y + j * xs] - m);'} }
+    for (var j = lane; j < p.n; j += p.lanes) { ${store ? 'let e = exp(fromMax(x[b.y + j * xs], m)); out[b.x + j * os] = e; s += e;' : 's += exp(fromMax(x[b.y + j * xs], m));'} }
   }${tree && store ? `
   let mLane = m; // what the stored exps are relative to` : ''}${tree ? `
   red[t] = vec2<f32>(m, s);
@@ -319,7 +323,7 @@ export function softmax(rt: GpuRuntime, backend: GpuStorage['backend'], x: View,
   const plan = planRows(name, rt, rowShape, x.shape[dim]!, [outputOperand(out.buffer, x.shape, dim), rowOperand(x, dim)]);
   const tree = plan.lanes > 1;
   const src = softmaxSource(log, tree, softmaxTuning.storeExp ?? isSoftware(rt));
-  rt.dispatch(rt.kernel(`${name}_${tree ? 'tree' : 'seq'}`, src), plan.buffers, plan.uniforms.u32, grid2d(rt, plan.groups));
+  rt.dispatch(kernel(rt, `${name}_${tree ? 'tree' : 'seq'}`, src), plan.buffers, plan.uniforms.u32, grid2d(rt, plan.groups));
   return out;
 }
 
@@ -336,6 +340,6 @@ export function softmaxBackward(rt: GpuRuntime, backend: GpuStorage['backend'], 
   const { rowShape } = splitDim(y.shape, y.strides, dim);
   const plan = planRows(name, rt, rowShape, y.shape[dim]!, [outputOperand(out.buffer, y.shape, dim), rowOperand(y, dim), rowOperand(g, dim)]);
   const tree = plan.lanes > 1;
-  rt.dispatch(rt.kernel(`${name}_${tree ? 'tree' : 'seq'}`, backwardSource(log, tree)), plan.buffers, plan.uniforms.u32, grid2d(rt, plan.groups));
+  rt.dispatch(kernel(rt, `${name}_${tree ? 'tree' : 'seq'}`, backwardSource(log, tree)), plan.buffers, plan.uniforms.u32, grid2d(rt, plan.groups));
   return out;
 }

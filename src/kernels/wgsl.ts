@@ -3,7 +3,7 @@
 // so indexing conventions live in one place.
 
 import type { FusedActivation } from '../backend/fused-activation.ts';
-import type { DType } from '../dtype.ts';
+import { castToInt32, type DType } from '../dtype.ts';
 
 /** Highest rank a strided kernel indexes directly (after dim coalescing). */
 export const MAX_RANK = 8;
@@ -30,13 +30,6 @@ export function flatIndex(wg = WG): string {
 
 /** Builtins every 1-D kernel's entry point takes. */
 export const MAIN_ARGS = '@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>';
-
-/** A quiet NaN that Tint cannot constant-fold away (WGSL rejects NaN in const expressions). */
-export const NAN_DECL = 'var<private> NAN_BITS: u32 = 0x7fc00000u;';
-export const NAN = 'bitcast<f32>(NAN_BITS)';
-/** +Infinity, declared like NAN for the same reason. */
-export const INF_DECL = 'var<private> INF_BITS: u32 = 0x7f800000u;';
-export const INF = 'bitcast<f32>(INF_BITS)';
 
 /**
  * Packs u32 values into a uniform block laid out as `array<vec4<u32>, n>`.
@@ -70,31 +63,16 @@ export function scalarBits(value: number, d: DType): number {
     bitsF32[0] = value;
     return bitsU32[0]!;
   }
-  return (value | 0) >>> 0;
-}
-
-/**
- * WGSL test for NaN on an f32 or vec4<f32> expression `x` of type `t`. A bit test, because
- * Mesa folds the usual `x != x` to false.
- */
-export function isNanExpr(x: string, t: string): string {
-  const u = t.replace('f32', 'u32');
-  return `((bitcast<${u}>(${x}) & ${u}(0x7fffffffu)) > ${u}(0x7f800000u))`;
+  return castToInt32(value) >>> 0;
 }
 
 /**
  * WGSL of a fused activation (src/backend/fused-activation.ts) applied to the f32 expression `x`
- * in a matmul/conv epilogue; `x` itself without one. tanh clamps first, as the elementwise one.
+ * in a matmul/conv epilogue; `x` itself without one. The same NaN-safe helpers (src/kernels/ieee.ts)
+ * as the elementwise ops, so a fused epilogue and the separate op agree on every value.
  */
 export function activationWgsl(act: FusedActivation | null, x: string): string {
-  switch (act) {
-    case 'relu':
-      return `max(${x}, 0.0)`;
-    case 'sigmoid':
-      return `(1.0 / (1.0 + exp(-(${x}))))`;
-    case 'tanh':
-      return `tanh(clamp(${x}, -10.0, 10.0))`;
-    default:
-      return x;
-  }
+  return act ? `${FUSED_WGSL[act]}(${x})` : x;
 }
+
+const FUSED_WGSL: Record<FusedActivation, string> = { relu: 'ieee_relu', sigmoid: 'ieee_sigmoid', tanh: 'ieee_tanh' };

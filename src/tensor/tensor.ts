@@ -490,7 +490,12 @@ export class Tensor {
   where(cond: Tensor, other: TensorOrScalar): Tensor {
     return E.where(cond, this, other);
   }
-  /** A copy converted to `dtype` (PyTorch's `x.to(dtype)`; float → int truncates toward zero). */
+  /**
+   * A copy converted to `dtype` (PyTorch's `x.to(dtype)`). float → int32 has one rule on every
+   * backend: truncate toward zero, saturate to [−2^31, 2^31 − 1], NaN → 0 (PyTorch leaves NaN and
+   * out-of-range casts undefined). → bool: every value but ±0 is true, NaN included.
+   * @example tensor([2.7, -2.7, 1e10, NaN]).to('int32') // [2, -2, 2147483647, 0]
+   */
   to(dtype: DType): Tensor {
     return E.cast(this, dtype);
   }
@@ -502,11 +507,11 @@ export class Tensor {
   float(): Tensor {
     return E.cast(this, 'float32');
   }
-  /** An int32 copy, truncated toward zero (`to('int32')`). */
+  /** An int32 copy (`to('int32')`): truncated toward zero, saturated to the int32 range, NaN → 0. */
   int(): Tensor {
     return E.cast(this, 'int32');
   }
-  /** A bool copy: nonzero is true (`to('bool')`). */
+  /** A bool copy: nonzero is true, NaN included (`to('bool')`). */
   bool(): Tensor {
     return E.cast(this, 'bool');
   }

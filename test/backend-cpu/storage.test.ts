@@ -3,10 +3,10 @@ import { cpuBackend, CpuStorage } from '../../src/backend/cpu/index.ts';
 import { tensor, values, view } from './helpers.ts';
 
 describe('cpu storage', () => {
-  it('upload keeps doubles for float32, truncates int32 toward zero with wrap, maps bool to 0/1', async () => {
+  it('upload keeps doubles for float32, casts to int32 by the documented rule, maps bool to 0/1', async () => {
     expect(await values(cpuBackend.upload([0.1, -2.5, 1e300], 'float32'))).toEqual([0.1, -2.5, 1e300]);
-    // 2^31 wraps to -2^31, like a C int32 cast; NaN → 0
-    expect(await values(cpuBackend.upload([2.7, -2.7, 2 ** 31, NaN], 'int32'))).toEqual([2, -2, -(2 ** 31), 0]);
+    // castToInt32: truncate toward zero, saturate to [-2^31, 2^31 - 1], NaN → 0
+    expect(await values(cpuBackend.upload([2.7, -2.7, 2 ** 31, -(2 ** 31) - 1, Infinity, -Infinity, NaN], 'int32'))).toEqual([2, -2, 2 ** 31 - 1, -(2 ** 31), 2 ** 31 - 1, -(2 ** 31), 0]);
     expect(await values(cpuBackend.upload([0, -0, 3, -0.5, NaN], 'bool'))).toEqual([0, 0, 1, 1, 1]);
   });
 

@@ -370,6 +370,32 @@ describe('loss errors', () => {
     await expect(n.data()).rejects.toThrow(/nllLoss: target 7 at position \[1\] is out of range for 3 classes \(log-probabilities shape \[2, 3\]\)/);
   });
 
+  // torch 1.13: F.binary_cross_entropy(torch.tensor([1.5]), torch.tensor([1.])) (also -0.1, nan, inf)
+  //   RuntimeError: all elements of input should be between 0 and 1; the target is not checked.
+  it('binaryCrossEntropy inputs outside [0, 1] or NaN: at once on the CPU, at the next readback on WebGPU (every reduction)', async () => {
+    for (const bad of [1.5, -0.1, NaN, Infinity]) {
+      expect(() => binaryCrossEntropy(tensor([0.5, bad], { device: 'cpu' }), tensor([1, 1], { device: 'cpu' }))).toThrow(
+        new RegExp(`binaryCrossEntropy: all elements of input should be between 0 and 1, got ${bad} at position \\[1\\] of input shape \\[2\\]`),
+      );
+    }
+    for (const reduction of ['none', 'mean', 'sum'] as const) {
+      const l = binaryCrossEntropy(tensor([[0.5, 0.2], [1.5, 0]]), tensor([[1, 0], [1, 1]]), { reduction });
+      await expect(l.data()).rejects.toThrow(/binaryCrossEntropy: all elements of input should be between 0 and 1, got 1.5 at position \[1, 0\] of input shape \[2, 2\]/);
+    }
+    await expect(binaryCrossEntropy(tensor([NaN]), tensor([0])).item()).rejects.toThrow(/binaryCrossEntropy: .* got NaN at position \[0\]/);
+    // Past one workgroup's share, the reduction runs in partial passes: they check too.
+    const big = new Float32Array(200_000).fill(0.5);
+    big[199_999] = 2;
+    await expect(binaryCrossEntropy(tensor(big), tensor(new Float32Array(200_000))).item()).rejects.toThrow(/got 2 at position \[199999\]/);
+    // The bounds themselves, subnormals and any target are accepted, and the device keeps working after
+    // an error: torch gives [100, 100, 184.2068] for inputs [0, 1, 1e-40] and targets [1, 0, 2].
+    for (const device of ['cpu', 'webgpu'] as const) {
+      const l = binaryCrossEntropy(tensor([0, 1, 1e-40], { device }), tensor([1, 0, 2], { device }), { reduction: 'none' });
+      const got = await l.data();
+      [100, 100, 184.2068].forEach((v, i) => expect(got[i]).toBeCloseTo(v, 3));
+    }
+  });
+
   it('wrong dtypes and shapes name both shapes', () => {
     const x = tensor([[1, 2, 3], [4, 5, 6]]);
     expect(() => crossEntropy(x, tensor([0, 1]))).toThrow(/crossEntropy: target must hold int32 class indices of shape \[2\] \(or float32 class probabilities of shape \[2, 3\]\), got float32 of shape \[2\]/);

@@ -35,8 +35,9 @@ const UNARY_GRAD: Partial<Record<UnaryOp, { save: 'x' | 'y' | 'none'; grad: (g: 
   cos: { save: 'x', grad: (g, x) => g.mul(x.sin()).neg() }, // d cos = -sin
   tanh: { save: 'y', grad: (g, y) => g.mul(y.square().rsub(1)) }, // d tanh = 1 - tanh²
   sigmoid: { save: 'y', grad: (g, y) => g.mul(y.mul(y.rsub(1))) }, // d σ = σ(1-σ)
-  // d relu = 1 where x > 0, else 0 (0 at the kink, as torch's threshold_backward).
-  relu: { save: 'y', grad: (g, y) => g.mul(y.gt(0)) },
+  // d relu = 0 where y <= 0, else 1: 0 at the kink, 1 at NaN, and the gradient itself (not
+  // g·0) where zeroed, as torch's threshold_backward.
+  relu: { save: 'y', grad: (g, y) => where(y.le(0), 0, g) },
   // Piecewise constant: zero gradient everywhere (torch returns zeros too).
   sign: { save: 'none', grad: (g) => g.zerosLike() },
   floor: { save: 'none', grad: (g) => g.zerosLike() },
@@ -120,7 +121,8 @@ const BINARY_GRAD: Partial<Record<BinaryOp, { saveOut?: boolean; saveNothing?: b
   add: { saveNothing: true, grad: (g) => [g, g] },
   sub: { saveNothing: true, grad: (g) => [g, g.neg()] },
   mul: { grad: (g, a, b) => [g.mul(b), g.mul(a)] }, // d(ab) = b da + a db
-  div: { grad: (g, a, b) => [g.div(b), typeof b === 'number' ? null : g.mul(a).div(b.square()).neg()] }, // d(a/b) = da/b - a db/b²
+  // d(a/b) = da/b − (a/b)/b db, as torch forms it: a/b² would overflow for |b| > 1.8e19.
+  div: { grad: (g, a, b) => [g.div(b), typeof b === 'number' ? null : g.mul(binary('div', a, b).div(b)).neg()] },
   // d a^b = b a^(b-1) da + a^b ln(a) db; torch zeroes the first where b == 0 and the second where a == 0 and b >= 0.
   pow: {
     saveOut: true,
@@ -140,15 +142,18 @@ const BINARY_GRAD: Partial<Record<BinaryOp, { saveOut?: boolean; saveNothing?: b
       return [ga, gb];
     },
   },
-  // Ties split the gradient in half, as torch.maximum/minimum do.
-  maximum: { grad: (g, a, b) => tieSplit(g, a, b, 'gt') },
-  minimum: { grad: (g, a, b) => tieSplit(g, a, b, 'lt') },
+  // Ties split the gradient in half, as torch.maximum/minimum do; at a NaN both operands get all of it.
+  maximum: { grad: (g, a, b) => tieSplit(g, a, b, 'lt', 'gt') },
+  minimum: { grad: (g, a, b) => tieSplit(g, a, b, 'gt', 'lt') },
 };
 
-/** Weight 1 to the operand that wins, ½ each on ties. */
-function tieSplit(g: Tensor, a: TensorOrScalar, b: TensorOrScalar, win: 'gt' | 'lt'): [Tensor, Tensor] {
-  const wa = binary(win, a, b).float().add(binary('eq', a, b).float().mul(0.5));
-  return [g.mul(wa), g.mul(wa.rsub(1))];
+/**
+ * torch's rule: each operand gets g, halved on ties, and exactly 0 where it loses (`aLoses`:
+ * a < b for maximum); a comparison with NaN is false, so at a NaN both keep g.
+ */
+function tieSplit(g: Tensor, a: TensorOrScalar, b: TensorOrScalar, aLoses: 'lt' | 'gt', bLoses: 'lt' | 'gt'): [Tensor, Tensor] {
+  const shared = where(binary('eq', a, b), g.mul(0.5), g);
+  return [where(binary(aLoses, a, b), 0, shared), where(binary(bLoses, a, b), 0, shared)];
 }
 
 const binaryDefs = new Map<BinaryOp, OpDef<BinAttrs>>();
@@ -246,7 +251,7 @@ const castDef: OpDef<DType> = {
   backward: (g, _s, dtype, _n, meta) => [dtype === 'float32' && meta.dtypes[0] === 'float32' ? g : null],
 };
 
-/** `x` converted to `dtype` (a new tensor; float → int truncates toward zero). */
+/** `x` converted to `dtype` (a new tensor; float → int32 by castToInt32's rule: truncate, saturate, NaN → 0). */
 export function cast(x: Tensor, dtype: DType): Tensor {
   return apply(castDef, [x], dtype);
 }

@@ -4,7 +4,7 @@
 // PyTorch 1.13's semantics (torch.nn.functional), noted where a choice had to be made.
 
 import type { View } from '../../backend/types.ts';
-import type { ClassLossOptions, LossReduction, PointwiseLossOp, TargetCheck } from '../../backend/loss-options.ts';
+import type { ClassLossOptions, InputCheck, LossReduction, PointwiseLossOp, TargetCheck } from '../../backend/loss-options.ts';
 import { AutogradError, DTypeError, ShapeError, ValueError, fmtShape } from '../../errors.ts';
 import { broadcastShapes, broadcastStrides, numel, sameShape, type Shape } from '../../shape.ts';
 import { Tensor } from '../../tensor/tensor.ts';
@@ -271,6 +271,21 @@ function pointOperands(inputs: readonly Tensor[], a: PointAttrs): { x: Tensor; y
 
 const pointNames: Record<PointwiseLossOp, string> = { mse: 'mseLoss', bce: 'binaryCrossEntropy', bceWithLogits: 'binaryCrossEntropyWithLogits' };
 
+/**
+ * binaryCrossEntropy's domain check (the backends report an input outside [0, 1], NaN included,
+ * through it): PyTorch's error, with the value and where it is.
+ */
+function inputCheck(shape: Shape): InputCheck {
+  return {
+    error: (index, value) =>
+      new ValueError(
+        'binaryCrossEntropy',
+        `all elements of input should be between 0 and 1, got ${value} at position [${unravel(index, shape).join(', ')}] of input shape ${fmtShape(shape)} ` +
+          '(pass probabilities, e.g. x.sigmoid(), or use binaryCrossEntropyWithLogits on logits)',
+      ),
+  };
+}
+
 // Derivatives (x input, y target, w weight, p posWeight, σ sigmoid, sp(−x) = log(1 + e^−x)),
 // PyTorch 1.13's backward formulas, each times g (and 1/n for the mean):
 //   mse:           d/dx = 2(x − y)                             d/dy = −2(x − y)
@@ -286,7 +301,7 @@ function pointDef(op: PointwiseLossOp): OpDef<PointAttrs> {
     name: pointNames[op],
     forward: (inputs, a) => {
       const { x, y, w, pw } = pointOperands(inputs, a);
-      return wrap(x.storage.backend.pointwiseLoss(op, x.layout, y.layout, w, pw, a.reduction), a.reduction === 'none' ? x.shape : []);
+      return wrap(x.storage.backend.pointwiseLoss(op, x.layout, y.layout, w, pw, a.reduction, inputCheck(x.shape)), a.reduction === 'none' ? x.shape : []);
     },
     save: (inputs) => [...inputs],
     // The derivatives above, in one fused kernel per input that wants a gradient.

@@ -67,7 +67,8 @@ const defs: Record<'sum' | 'mean' | 'max' | 'min', OpDef<ReduceAttrs>> = {
       return [keepDims(g, shape, a.dims).div(n).expand(shape)];
     },
   },
-  // d max = 1 on the elements equal to the max, shared equally among ties (torch.amax).
+  // d max = 1 on the elements equal to the max, shared equally among ties (torch.amax); a NaN max
+  // goes to the NaNs, shared equally (torch.max()'s rule; torch.amax would make every gradient NaN).
   max: minMax('max'),
   min: minMax('min'),
 };
@@ -82,7 +83,9 @@ function minMax(op: 'max' | 'min'): OpDef<ReduceAttrs> {
     save: ([x], out) => [x!, out],
     backward: (g, [x, out], a, _n, meta) => {
       const shape = meta.shapes[0]!;
-      const mask = x!.eq(keepDims(out!, shape, a.dims)).float();
+      const o = keepDims(out!, shape, a.dims);
+      // x ≠ x holds only at NaN (the kernels' comparisons are IEEE's).
+      const mask = x!.eq(o).logicalOr(x!.ne(x!).logicalAnd(o.ne(o))).float();
       const count = mask.sum(a.dims, true);
       return [mask.mul(keepDims(g, shape, a.dims)).div(count)];
     },

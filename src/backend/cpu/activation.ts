@@ -103,8 +103,8 @@ export function activationValue(op: ActivationOp, x: number, params: readonly nu
 export function activationDerivative(op: ActivationOp, x: number, params: readonly number[]): number {
   const [a = 0, b = 0] = params;
   switch (op) {
-    case 'leakyRelu': return x > 0 ? 1 : a; // slope at 0 (torch: x > 0 ? g : g·slope)
-    case 'elu': return x > 0 ? 1 : a * Math.exp(x); // α at 0 (torch: x <= 0 → α·eˣ)
+    case 'leakyRelu': return x > 0 ? 1 : a; // slope at 0 and at NaN (torch: x > 0 ? g : g·slope)
+    case 'elu': return x <= 0 ? a * Math.exp(x) : 1; // α at 0, 1 at NaN (torch: x <= 0 → α·eˣ)
     // d[x Φ(x)] = Φ(x) + x φ(x)
     case 'gelu': return 0.5 * erfc(-x * INV_SQRT2) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
     case 'geluTanh': {
@@ -114,8 +114,8 @@ export function activationDerivative(op: ActivationOp, x: number, params: readon
     }
     case 'softplus': return x * a > b ? 1 : sigmoid(x * a); // d log(1 + e^(βx))/β = σ(βx)
     case 'logSigmoid': return sigmoid(-x); // d log σ(x) = 1 − σ(x) = σ(−x)
-    case 'clamp': return x >= a && x <= b ? 1 : 0; // inclusive bounds, as torch.clamp
-    case 'hardtanh': return x > a && x < b ? 1 : 0; // exclusive bounds, as torch's hardtanh_backward
+    case 'clamp': return x >= a && x <= b ? 1 : 0; // inclusive bounds, 0 at NaN, as torch.clamp
+    case 'hardtanh': return x <= a || x >= b ? 0 : 1; // exclusive bounds, 1 at NaN, as torch's hardtanh_backward
     case 'silu': {
       const s = sigmoid(x);
       return s * (1 + x * (1 - s)); // d xσ(x) = σ + xσ(1 − σ)

@@ -22,6 +22,16 @@ function sign(x: number): number {
   return (x > 0 ? 1 : 0) - (x < 0 ? 1 : 0);
 }
 
+/**
+ * torch.pow, which is C99's pow: JS's Math.pow differs only where C gives 1 — 1^y for every y
+ * (NaN included) and (−1)^±∞ — and JS gives NaN.
+ */
+function powC99(a: number, b: number): number {
+  if (a === 1 || b === 0) return 1;
+  if (a === -1 && (b === Infinity || b === -Infinity)) return 1;
+  return Math.pow(a, b);
+}
+
 /** Ops closed over the integers: on int32/bool input they are computed in int32 (wrapping). */
 function unaryInt(op: UnaryOp, x: number): number | undefined {
   switch (op) {
@@ -94,7 +104,7 @@ function binaryFloat(op: BinaryOp, a: number, b: number): number {
     case 'sub': return a - b;
     case 'mul': return a * b;
     case 'div': return a / b;
-    case 'pow': return Math.pow(a, b);
+    case 'pow': return powC99(a, b);
     case 'maximum': return Math.max(a, b); // NaN if either is NaN, as torch.maximum
     case 'minimum': return Math.min(a, b);
     case 'eq': return a === b ? 1 : 0;

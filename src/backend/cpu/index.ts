@@ -84,7 +84,7 @@ export const cpuBackend: Backend = {
     return { loss: wrap('float32', r.loss), stats: wrap('float32', r.stats) };
   },
   classLossBackward: (x, target, weight, stats, g, opts) => wrap('float32', losses.classLossBackward(x, target, weight, stats, g, opts)),
-  pointwiseLoss: (op, a, b, weight, posWeight, reduction) => wrap('float32', losses.pointwiseLoss(op, a, b, weight, posWeight, reduction)),
+  pointwiseLoss: (op, a, b, weight, posWeight, reduction, check) => wrap('float32', losses.pointwiseLoss(op, a, b, weight, posWeight, reduction, check)),
   pointwiseLossBackward: (op, wrt, a, b, weight, posWeight, g, scale) =>
     wrap('float32', losses.pointwiseLossBackward(op, wrt, a, b, weight, posWeight, g, scale)),
   // Pooling, dropout and activations (issue #4).

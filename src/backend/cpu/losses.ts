@@ -4,7 +4,7 @@
 // index target is validated before anything is computed, so a bad one throws the op's error.
 
 import type { View } from '../types.ts';
-import type { ClassLossOptions, LossReduction, PointwiseLossOp } from '../loss-options.ts';
+import type { ClassLossOptions, InputCheck, LossReduction, PointwiseLossOp } from '../loss-options.ts';
 import { ShapeError, fmtShape } from '../../errors.ts';
 import { gather } from './storage.ts';
 import { splitAt } from './softmax.ts';
@@ -147,11 +147,17 @@ function checkSame(op: string, a: View, others: (View | null)[]): void {
  * Elementwise loss of input a against target y, times weight w:
  *   mse (a − y)²;  bce −w·(y·max(log a, −100) + (1 − y)·max(log(1 − a), −100));
  *   bceWithLogits w·((1 − y)·a + (1 + (pw − 1)·y)·softplus(−a)).
+ * bce throws `check`'s error for the first input outside [0, 1] (NaN included), as PyTorch does.
  */
-export function pointwiseLoss(op: PointwiseLossOp, a: View, b: View, weight: View | null, posWeight: View | null, reduction: LossReduction): Float64Array {
+export function pointwiseLoss(
+  op: PointwiseLossOp, a: View, b: View, weight: View | null, posWeight: View | null, reduction: LossReduction, check: InputCheck,
+): Float64Array {
   const name = `cpu.${op}`;
   checkSame(name, a, [b, weight, posWeight]);
   const av = gather(name, a);
+  if (op === 'bce') {
+    for (let i = 0; i < av.length; i++) if (!(av[i]! >= 0 && av[i]! <= 1)) throw check.error(i, av[i]!);
+  }
   const bv = gather(name, b);
   const wv = weight ? gather(name, weight) : null;
   const pv = posWeight ? gather(name, posWeight) : null;
@@ -196,9 +202,12 @@ export function pointwiseLossBackward(
     else if (op === 'bce') {
       // The target derivative is PyTorch's unclamped log(1 − x) − log x (±inf at x = 0 or 1).
       d = wrt === 'input' ? (x - y) / Math.max((1 - x) * x, 1e-12) : Math.log1p(-x) - Math.log(x);
-    } else {
+    } else if (pv) {
       const sig = 1 / (1 + Math.exp(-x));
       d = wrt === 'input' ? (pw * y + 1 - y) * sig - pw * y : -x + (pw - 1) * softplusNeg(x);
+    } else {
+      // torch's forms without posWeight (the general ones give ∞ − ∞ = NaN at an infinite target).
+      d = wrt === 'input' ? 1 / (1 + Math.exp(-x)) - y : -x;
     }
     out[i] = (wv ? wv[i]! : 1) * d * gv[i]! * scale;
   }

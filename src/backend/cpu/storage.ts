@@ -3,7 +3,7 @@
 // Knows nothing of ops; every primitive file reads and writes views only through here.
 
 import type { Backend, MemoryStats, Operand, Storage, View } from '../types.ts';
-import type { DType } from '../../dtype.ts';
+import { castToInt32, type DType } from '../../dtype.ts';
 import { numel, type Shape } from '../../shape.ts';
 import { ShapeError, WebgradError, fmtShape } from '../../errors.ts';
 
@@ -20,12 +20,13 @@ export function memoryStats(): MemoryStats {
 
 /**
  * Converts a number to how `dtype` stores it: float32 keeps the full double (this is the
- * float64 reference), int32 truncates toward zero and wraps like C's int32 (`| 0`, NaN → 0),
- * bool is `x != 0` (so NaN → 1, as torch's `bool(nan)`).
+ * float64 reference), int32 by the documented cast rule (castToInt32: truncate toward zero,
+ * saturate, NaN → 0), bool is `x != 0` (so NaN → 1, as torch's `bool(nan)`). Integer
+ * arithmetic that must wrap does so itself (`| 0`, Math.imul) before this.
  */
 export function castTo(dtype: DType, x: number): number {
   if (dtype === 'float32') return x;
-  if (dtype === 'int32') return x | 0;
+  if (dtype === 'int32') return castToInt32(x);
   return x !== 0 ? 1 : 0;
 }
 
