@@ -26,6 +26,7 @@ export function createWebgpuBackend(rt: GpuRuntime): Backend & { runtime: GpuRun
   const backend: Backend & { runtime: GpuRuntime } = {
     name: 'webgpu',
     runtime: rt,
+    lostError: () => (rt.lost ? rt.lostError() : null),
 
     alloc(numel: number, dtype: DType): GpuStorage {
       return new GpuStorage(backend, rt, rt.pool.acquire(Math.max(numel, 1) * 4), dtype, numel);

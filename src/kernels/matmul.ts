@@ -438,9 +438,8 @@ function cachedSource(key: string, make: () => string): string {
 
 /** Lanes that can share A on this device: the smallest subgroup size (capped by the workgroup), or 0. */
 function subgroupLanes(rt: GpuRuntime, wg: number): number {
-  if (!rt.device.features.has('subgroups')) return 0;
-  const info = (rt.device as GPUDevice & { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
-  const min = info?.subgroupMinSize ?? 0;
+  if (!rt.limits.subgroups) return 0;
+  const min = rt.limits.subgroupMinSize;
   // Lanes [0, L) hold the loaded rows; every subgroup must have at least L active lanes.
   const lanes = Math.min(min, wg, 64);
   return lanes >= 4 && (lanes & (lanes - 1)) === 0 && wg % lanes === 0 ? lanes : 0;
