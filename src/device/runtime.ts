@@ -313,7 +313,7 @@ export class GpuRuntime {
   write(buf: PooledBuffer, data: ArrayBufferView, byteOffset = 0): void {
     this.check();
     if (buf.lastBatch === this.batch && this.encoder) this.flush();
-    this.device.queue.writeBuffer(buf.buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+    this.device.queue.writeBuffer(buf.buffer, (buf.offset ?? 0) + byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
 
   /** Buffer-to-buffer copy, recorded in order with the dispatches. */
@@ -322,7 +322,8 @@ export class GpuRuntime {
     const enc = this.openEncoder();
     this.closePass();
     src.lastBatch = dst.lastBatch = this.batch;
-    enc.copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+    // Copies have no binding limit: a window's offset is only where its range starts.
+    enc.copyBufferToBuffer(src.buffer, (src.offset ?? 0) + srcOffset, dst.buffer, (dst.offset ?? 0) + dstOffset, bytes);
   }
 
   /** Reads `bytes` from `buf` at `byteOffset` once all recorded work has run. */

@@ -20,6 +20,7 @@ import type { PooledBuffer } from '../device/buffer-pool.ts';
 import type { Candidate } from '../device/autotune.ts';
 import { isSoftwareAdapter } from './matmul.ts';
 import { GpuStorage } from './storage.ts';
+import { runSplit } from './split.ts';
 import { INF, INF_DECL, MAIN_ARGS, MAX_RANK, NAN, NAN_DECL, UniformWriter, WG, flatIndex, grid1d, isNanExpr, scalarBits, wgslType } from './wgsl.ts';
 
 /** WGSL of one op over already-loaded values; `v` is the compute type (scalar or vec4). */
@@ -109,7 +110,7 @@ interface MapSpec {
 
 /** Where the output goes: a buffer, offset and strides over `shape` (contiguous for fresh outputs). */
 interface Target {
-  buffer: PooledBuffer;
+  storage: GpuStorage;
   offset: number;
   strides: Shape;
 }
@@ -353,10 +354,15 @@ function runMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand
   const n = sizeOf(shape);
   if (n === 0) return;
   const views = operands.filter((x): x is View => typeof x !== 'number');
+  const max = rt.limits.maxStorageBufferBindingSize;
+  if (target.storage.buffer.size > max || views.some((v) => (v.storage as GpuStorage).buffer.size > max)) {
+    splitMap(rt, spec, target, operands, views, shape);
+    return;
+  }
   const co = coalesce(shape, [target.strides, ...views.map((v) => v.strides)]);
   const offsets = [target.offset, ...operands.map((x) => (typeof x === 'number' ? 0 : x.offset))];
   const scalars = operands.map((x) => (typeof x === 'number' ? scalarBits(x, spec.dtype) : 0));
-  const buffers = [target.buffer, ...views.map((v) => (v.storage as GpuStorage).buffer)];
+  const buffers = [target.storage.buffer, ...views.map((v) => (v.storage as GpuStorage).buffer)];
   const vec4 =
     n % 4 === 0 && co.shape.length <= 1 && co.strides.every((s) => s.length === 0 || s[0] === 1) && offsets.every((o) => o % 4 === 0);
   const runVec4 = (bufs: PooledBuffer[], perThread: number): void => {
@@ -373,7 +379,7 @@ function runMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand
     const choice = rt.tuner.mode === 'off'
       ? fallback.value
       : rt.tuner.choose('elementwise', `${spec.operands.length}|${spec.dtype}|n${Math.ceil(Math.log2(n))}`, VEC_CANDIDATES, fallback, (c) => {
-          const scratch = rt.pool.acquire(target.buffer.size);
+          const scratch = rt.pool.acquire(target.storage.buffer.size);
           try {
             if (c === 'scalar') runStrided(rt, spec, co, offsets, scalars, operands, [scratch, ...buffers.slice(1)], n);
             else runVec4([scratch, ...buffers.slice(1)], c === 'vec4x4' ? 4 : 1);
@@ -406,6 +412,29 @@ function runMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand
     }
   }
   runStrided(rt, spec, co, offsets, scalars, operands, buffers, n);
+}
+
+/**
+ * A map whose output or an operand exceeds one binding: cut along the output's dims, outer
+ * first, each part writing its own window of the target (src/kernels/split.ts).
+ */
+function splitMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand[], views: View[], shape: Shape): void {
+  const out: View = { storage: target.storage, shape, strides: target.strides, offset: target.offset };
+  const inputs = [out, ...views];
+  runSplit(rt, {
+    name: spec.name,
+    backend: target.storage.backend,
+    inputs,
+    roles: ['output', ...views.map((_, k) => `operand ${k}`)],
+    outputs: [],
+    cuts: shape.map((extent, d) => ({ axis: `dim ${d}`, extent, dims: inputs.map(() => d), join: 'slab' as const })),
+    leaf: ([o, ...vs]) => {
+      let k = 0;
+      const parts = operands.map((x) => (typeof x === 'number' ? x : vs[k++]!));
+      runMap(rt, spec, { storage: o!.storage as GpuStorage, offset: o!.offset, strides: o!.strides }, parts, o!.shape);
+      return [];
+    },
+  });
 }
 
 /** The vec4 (one or four per thread) and scalar forms of a contiguous map, as autotune candidates. */
@@ -457,7 +486,7 @@ export function computeDtypeUnary(op: UnaryOp, x: DType): DType {
 function fresh(rt: GpuRuntime, backend: GpuStorage['backend'], shape: Shape, dtype: DType): [GpuStorage, Target] {
   const n = sizeOf(shape);
   const s = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(n, 1) * 4), dtype, n);
-  return [s, { buffer: s.buffer, offset: 0, strides: contiguousStrides(shape) }];
+  return [s, { storage: s, offset: 0, strides: contiguousStrides(shape) }];
 }
 
 export function unary(rt: GpuRuntime, backend: GpuStorage['backend'], op: UnaryOp, x: View, outDtype: DType): GpuStorage {
@@ -510,5 +539,5 @@ export function copy(rt: GpuRuntime, dst: View, src: Operand): void {
   // A float source cast to int truncates toward zero (WGSL i32(f32)), like torch's .int().
   const srcDtype = dtypeOf(src);
   const computeDtype = srcDtype === 'float32' && d.dtype === 'bool' ? 'float32' : dtype;
-  runMap(rt, { name: 'copy', dtype: computeDtype, outDtype: d.dtype, operands: [srcDtype], expr }, { buffer: d.buffer, offset: dst.offset, strides: dst.strides }, [src], dst.shape);
+  runMap(rt, { name: 'copy', dtype: computeDtype, outDtype: d.dtype, operands: [srcDtype], expr }, { storage: d, offset: dst.offset, strides: dst.strides }, [src], dst.shape);
 }
