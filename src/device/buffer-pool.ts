@@ -59,6 +59,8 @@ export function sizeClass(bytes: number): number {
 export class BufferPool {
   private readonly free = new Map<number, PooledBuffer[]>();
   private freeBytes = 0;
+  /** Released past the cache limit, destroyed at the next sweep(). */
+  private doomed: GPUBuffer[] = [];
   /** Buffers handed out and not yet released. */
   liveBuffers = 0;
   bytesInUse = 0;
@@ -105,7 +107,9 @@ export class BufferPool {
     this.liveBuffers--;
     this.bytesInUse -= buf.size;
     if (this.freeBytes + buf.size > this.maxCachedBytes) {
-      buf.buffer.destroy();
+      // Not destroyed yet: commands still being recorded may use it, and a destroyed buffer
+      // makes Dawn drop the whole batch at submit. The runtime calls sweep() after submitting.
+      this.doomed.push(buf.buffer);
       this.bytesAllocated -= buf.size;
       return;
     }
@@ -115,8 +119,18 @@ export class BufferPool {
     this.freeBytes += buf.size;
   }
 
+  /**
+   * Destroys the buffers released past the cache limit. Call once the commands recorded before
+   * their release are submitted: WebGPU keeps a destroyed buffer alive for submitted work.
+   */
+  sweep(): void {
+    for (const b of this.doomed) b.destroy();
+    this.doomed = [];
+  }
+
   /** Destroys every cached free buffer (live ones are untouched). */
   trim(): void {
+    this.sweep();
     for (const list of this.free.values()) for (const b of list) b.buffer.destroy();
     this.bytesAllocated -= this.freeBytes;
     this.freeBytes = 0;

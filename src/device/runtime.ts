@@ -387,6 +387,7 @@ export class GpuRuntime {
     const kernels = [...this.batchKernels].join(', ');
     this.device.pushErrorScope('validation');
     this.device.queue.submit([this.encoder.finish()]);
+    this.pool.sweep();
     this.pendingChecks.push(
       this.device.popErrorScope().then(
         (err) => {

@@ -20,7 +20,7 @@ import type { PooledBuffer } from '../device/buffer-pool.ts';
 import type { Candidate } from '../device/autotune.ts';
 import { isSoftwareAdapter } from './matmul.ts';
 import { GpuStorage } from './storage.ts';
-import { runSplit } from './split.ts';
+import { alignedCuts, runSplit } from './split.ts';
 import { INF, INF_DECL, MAIN_ARGS, MAX_RANK, NAN, NAN_DECL, UniformWriter, WG, flatIndex, grid1d, isNanExpr, scalarBits, wgslType } from './wgsl.ts';
 
 /** WGSL of one op over already-loaded values; `v` is the compute type (scalar or vec4). */
@@ -427,7 +427,7 @@ function splitMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Opera
     inputs,
     roles: ['output', ...views.map((_, k) => `operand ${k}`)],
     outputs: [],
-    cuts: shape.map((extent, d) => ({ axis: `dim ${d}`, extent, dims: inputs.map(() => d), join: 'slab' as const })),
+    cuts: alignedCuts(shape, inputs.length),
     leaf: ([o, ...vs]) => {
       let k = 0;
       const parts = operands.map((x) => (typeof x === 'number' ? x : vs[k++]!));

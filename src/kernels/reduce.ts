@@ -28,6 +28,8 @@ import { ShapeError, ValueError, fmtShape } from '../errors.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
+import { exceedsBinding, runSplit, type Cut, type Join } from './split.ts';
+import * as ew from './elementwise.ts';
 import { MAX_RANK, UniformWriter, WG, wgslType } from './wgsl.ts';
 
 type Scalar = 'f32' | 'i32';
@@ -319,6 +321,7 @@ export function reduce(rt: GpuRuntime, backend: GpuStorage['backend'], op: Reduc
     throw new ValueError(op, `cannot reduce over an empty dimension (the reduced dims of shape ${fmtShape(x.shape)} have 0 elements; ${op} has no identity)`);
   }
   if (n >= 2 ** 32 - 1 || numOut >= 2 ** 32) throw new ValueError(op, `view of shape ${fmtShape(x.shape)} is too large to index in u32`);
+  if (numOut > 0 && exceedsBinding(rt, [x], [numOut])) return splitReduce(rt, backend, op, x, reduceRank, outDtype);
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(numOut, 1) * 4), outDtype, numOut);
   if (numOut === 0) return out;
 
@@ -369,4 +372,80 @@ export function reduce(rt: GpuRuntime, backend: GpuStorage['backend'], op: Reduc
     if (partI) rt.pool.release(partI);
   }
   return out;
+}
+
+/**
+ * A reduction whose input or output exceeds one binding, in parts (src/kernels/split.ts): the
+ * kept dims cut into slabs of the output; a reduced dim cut into parts whose partial results
+ * (sums for mean, value and position for arg ops) one more pass combines. Arg ops cut only the
+ * first reduced dim, where a part's positions are the whole block's minus a constant.
+ */
+function splitReduce(rt: GpuRuntime, backend: GpuStorage['backend'], op: ReduceOp, x: View, reduceRank: number, outDtype: DType): GpuStorage {
+  const rank = x.shape.length;
+  const kept = rank - reduceRank;
+  const n = sizeOf(x.shape.slice(kept));
+  const arg = isArg(op);
+  const inType = wgslType(x.storage.dtype);
+  const acc: Scalar = inType === 'f32' || op === 'mean' ? 'f32' : 'i32';
+  const partialDtype: DType = acc === 'f32' ? 'float32' : 'int32';
+  let combined = false;
+  const join: Join = (parts, _ranges, _inputs, [outShape]) => {
+    combined = true;
+    const no = sizeOf(outShape!);
+    const P = parts.length;
+    const vals = rt.pool.acquire(P * no * 4);
+    const idx = arg ? rt.pool.acquire(P * no * 4) : null;
+    const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(no, 1) * 4), outDtype, no);
+    try {
+      parts.forEach(([v, i], p) => {
+        rt.copy(v!.buffer, 0, vals, p * no * 4, no * 4);
+        if (idx) rt.copy(i!.buffer, 0, idx, p * no * 4, no * 4);
+      });
+      const spec: Spec = {
+        op: op === 'mean' ? 'sum' : op, inType: arg ? inType : acc, acc, outType: wgslType(outDtype), outBool: outDtype === 'bool',
+        inIdx: arg, partial: false, flat: true,
+      };
+      runPass(rt, {
+        spec, outer: { shape: [no], strides: [1] }, inner: { shape: [P], strides: [no] }, offset: 0, n: P, numOut: no, chunks: 1, chunkLen: P, scale: 1,
+        buffers: idx ? [out.buffer, vals, idx] : [out.buffer, vals],
+      });
+    } finally {
+      rt.pool.release(vals);
+      if (idx) rt.pool.release(idx);
+      for (const s of parts.flat()) s.release();
+    }
+    return [out];
+  };
+  const reducedCuts: Cut[] = (arg ? [kept] : x.shape.map((_, d) => d).slice(kept)).map((d) => ({
+    axis: `reduced dim ${d}`, extent: x.shape[d]!, dims: [d, null], join,
+  }));
+  const keptCuts: Cut[] = x.shape.slice(0, kept).map((extent, d) => ({ axis: `kept dim ${d}`, extent, dims: [d, d], join: 'slab' }));
+  const [out] = runSplit(rt, {
+    name: op,
+    backend,
+    inputs: [x],
+    roles: ['input'],
+    outputs: [{ shape: x.shape.slice(0, kept), dtype: outDtype }],
+    cuts: [...keptCuts, ...reducedCuts],
+    leaf: ([part], _, under) => {
+      const cut = reducedCuts.find((c) => under.has(c));
+      if (!cut) return [reduce(rt, backend, op, part!, reduceRank, outDtype)];
+      if (!arg) return [reduce(rt, backend, op === 'mean' ? 'sum' : op, part!, reduceRank, partialDtype)];
+      // Value and position of the part's extremum; positions shifted to the whole block's.
+      const value = reduce(rt, backend, op === 'argmax' ? 'max' : 'min', part!, reduceRank, x.storage.dtype === 'float32' ? 'float32' : 'int32');
+      const local = reduce(rt, backend, op, part!, reduceRank, 'int32');
+      const shift = under.get(cut)![0] * (n / x.shape[kept]!);
+      if (shift === 0) return [value, local];
+      const view: View = { storage: local, shape: [local.numel], strides: [1], offset: 0 };
+      const pos = ew.binary(rt, backend, 'add', view, shift, view.shape, 'int32', 'int32');
+      local.release();
+      return [value, pos];
+    },
+  });
+  if (!combined || op !== 'mean') return out!;
+  // The parts added sums: divide once by the whole block's length.
+  const view: View = { storage: out!, shape: [out!.numel], strides: [1], offset: 0 };
+  const mean = ew.binary(rt, backend, 'mul', view, 1 / n, view.shape, 'float32', 'float32');
+  out!.release();
+  return mean;
 }

@@ -53,7 +53,7 @@ export interface Cut {
    */
   readonly join: 'slab' | 'sum' | Join;
   /** Applied to the joined outputs (e.g. a bias and activation deferred until partial products are added). */
-  readonly after?: (outs: GpuStorage[], inputs: readonly (View | null)[]) => GpuStorage[];
+  readonly after?: (outs: GpuStorage[], inputs: readonly (View | null)[], outShapes: readonly (readonly number[])[]) => GpuStorage[];
 }
 
 /** An op the planner can cut: its operands, its fresh outputs, its axes and the kernel call for one part. */
@@ -67,6 +67,7 @@ export interface SplitOp {
   readonly roles: readonly string[];
   /** Fresh contiguous outputs. */
   readonly outputs: readonly { readonly shape: readonly number[]; readonly dtype: DType }[];
+  /** The axes the op may be cut along, in nesting order (slab-joined axes before those that add up). */
   readonly cuts: readonly Cut[];
   /**
    * Runs one part whose operands fit a binding (inputs narrowed and windowed), returning its
@@ -89,7 +90,11 @@ export function spanOf(l: Layout): [number, number] {
   return [lo, hi + 1];
 }
 
-function spanBytes(l: Layout): number {
+/** A layout in planning; `fresh` marks an output, which each part allocates compactly. */
+type PlanLayout = Layout & { readonly fresh?: boolean };
+
+function spanBytes(l: PlanLayout): number {
+  if (l.fresh) return sizeOf(l.shape) * 4;
   const [lo, hi] = spanOf(l);
   return (hi - lo) * 4;
 }
@@ -142,6 +147,19 @@ export function exceedsBinding(rt: GpuRuntime, inputs: readonly (View | null)[],
   return false;
 }
 
+/**
+ * Cuts along every dim of `shape` but `skip`, outer first, for an op whose `operands` operands
+ * (inputs then outputs) all have that shape and whose parts write slabs of the outputs (an
+ * elementwise map, a softmax along a skipped dim).
+ */
+export function alignedCuts(shape: readonly number[], operands: number, skip: readonly number[] = []): Cut[] {
+  const cuts: Cut[] = [];
+  shape.forEach((extent, d) => {
+    if (!skip.includes(d)) cuts.push({ axis: `dim ${d}`, extent, dims: new Array<number>(operands).fill(d), join: 'slab' });
+  });
+  return cuts;
+}
+
 interface Level {
   cut: Cut;
   /** Part length along the cut (the last part may be shorter). */
@@ -152,7 +170,7 @@ interface Level {
  * The longest part along `cut` for which every operand cut by it fits `cap`: the cut's extent
  * when they fit whole (the cut would not help), 0 when not even one unit fits.
  */
-function partSize(cut: Cut, layouts: readonly (Layout | null)[], cap: number): number {
+function partSize(cut: Cut, layouts: readonly (PlanLayout | null)[], cap: number): number {
   let s = cut.extent;
   for (let k = 0; k < layouts.length; k++) {
     const d = cut.dims[k];
@@ -160,7 +178,7 @@ function partSize(cut: Cut, layouts: readonly (Layout | null)[], cap: number): n
     if (d === null || d === undefined || !l) continue;
     const one = spanBytes(withDim(l, d, 1));
     if (one > cap) return 0;
-    const step = Math.abs(l.strides[d]!) * 4;
+    const step = l.fresh ? one : Math.abs(l.strides[d]!) * 4;
     if (step > 0) s = Math.min(s, Math.floor((cap - one) / step) + 1);
   }
   if (s >= cut.extent) return cut.extent;
@@ -173,7 +191,7 @@ function partSize(cut: Cut, layouts: readonly (Layout | null)[], cap: number): n
  * whose own operands fit at some part length first (fewest parts), then those that must go
  * down to one unit and leave the rest to further cuts.
  */
-function plan(layouts: readonly (Layout | null)[], cuts: readonly Cut[], used: ReadonlySet<Cut>, cap: number): Level[] | null {
+function plan(layouts: readonly (PlanLayout | null)[], cuts: readonly Cut[], used: ReadonlySet<Cut>, cap: number): Level[] | null {
   if (layouts.every((l) => !l || spanBytes(l) <= cap)) return [];
   const tries: [Cut, number][] = [];
   const forced: [Cut, number][] = [];
@@ -194,12 +212,12 @@ function plan(layouts: readonly (Layout | null)[], cuts: readonly Cut[], used: R
   return null;
 }
 
-function contiguousLayout(shape: readonly number[]): Layout {
-  return { shape, strides: contiguousStrides(shape), offset: 0 };
+function freshLayout(shape: readonly number[]): PlanLayout {
+  return { shape, strides: contiguousStrides(shape), offset: 0, fresh: true };
 }
 
 /** The DeviceLimitError for an op no cut makes fit: its largest operand, the limit, and what to do. */
-function refusal(rt: GpuRuntime, op: SplitOp, layouts: readonly (Layout | null)[]): DeviceLimitError {
+function refusal(rt: GpuRuntime, op: SplitOp, layouts: readonly (PlanLayout | null)[]): DeviceLimitError {
   let worst = 0;
   let at = -1;
   layouts.forEach((l, k) => {
@@ -221,9 +239,12 @@ function refusal(rt: GpuRuntime, op: SplitOp, layouts: readonly (Layout | null)[
  * allocated or recorded when no cut makes it fit. Returns the fresh outputs.
  */
 export function runSplit(rt: GpuRuntime, op: SplitOp): GpuStorage[] {
-  const layouts = [...op.inputs, ...op.outputs.map((o) => contiguousLayout(o.shape))];
+  const layouts = [...op.inputs, ...op.outputs.map((o) => freshLayout(o.shape))];
   const levels = plan(layouts, op.cuts, new Set(), bindingCap(rt));
   if (!levels) throw refusal(rt, op, layouts);
+  // Every part is cut along every planned axis whatever the nesting, so nest in declaration
+  // order: families declare the axes whose parts are joined as slabs before those that add up.
+  levels.sort((p, q) => op.cuts.indexOf(p.cut) - op.cuts.indexOf(q.cut));
   for (const o of op.outputs) {
     const bytes = sizeOf(o.shape) * 4;
     if (bytes > rt.limits.maxBufferSize) {
@@ -271,7 +292,7 @@ export function runSplit(rt: GpuRuntime, op: SplitOp): GpuStorage[] {
       throw e;
     }
     let res = outs ?? acc ?? (cut.join as Join)(pieces, ranges, inputs, outShapes);
-    if (cut.after) res = cut.after(res, inputs);
+    if (cut.after) res = cut.after(res, inputs, outShapes);
     return res;
   };
   return exec(0, op.inputs, op.outputs.map((o) => o.shape), new Map());
