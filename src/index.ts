@@ -41,4 +41,4 @@ export type { Node } from './autograd/graph.ts';
 export type { DType } from './dtype.ts';
 export type { FusedActivation } from './backend/fused-activation.ts';
 export type { BackendName, MemoryStats } from './backend/types.ts';
-export { WebgradError, ShapeError, DTypeError, ValueError, DisposedError, AutogradError, DeviceError } from './errors.ts';
+export { WebgradError, ShapeError, DTypeError, ValueError, DisposedError, AutogradError, DeviceError, DeviceLimitError, DeviceLostError } from './errors.ts';

@@ -30,6 +30,8 @@ import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
 import { exceedsBinding, runSplit, type Cut, type Join } from './split.ts';
 import * as ew from './elementwise.ts';
+import { indexGather } from './indexing.ts';
+import type { IndexCheck } from '../backend/indexing.ts';
 import { MAX_RANK, UniformWriter, WG, wgslType } from './wgsl.ts';
 
 type Scalar = 'f32' | 'i32';
@@ -389,32 +391,36 @@ function splitReduce(rt: GpuRuntime, backend: GpuStorage['backend'], op: ReduceO
   const acc: Scalar = inType === 'f32' || op === 'mean' ? 'f32' : 'i32';
   const partialDtype: DType = acc === 'f32' ? 'float32' : 'int32';
   let combined = false;
+  // The parts' results side by side, [no, P] row-major (so a slab of outputs is one range),
+  // then reduced over P by reduce() itself, which splits again by outputs if the stack is over
+  // a binding. Arg ops reduce the stacked values to the winning part (first on ties and NaN,
+  // as parts are in order) and gather that part's position.
   const join: Join = (parts, _ranges, _inputs, [outShape]) => {
     combined = true;
     const no = sizeOf(outShape!);
     const P = parts.length;
-    const vals = rt.pool.acquire(P * no * 4);
-    const idx = arg ? rt.pool.acquire(P * no * 4) : null;
-    const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(no, 1) * 4), outDtype, no);
+    const stack = (k: number, dtype: DType): GpuStorage => {
+      const s = new GpuStorage(backend, rt, rt.pool.acquire(P * no * 4), dtype, P * no);
+      parts.forEach((got, p) => ew.copy(rt, { storage: s, shape: [no], strides: [P], offset: p }, { storage: got[k]!, shape: [no], strides: [1], offset: 0 }));
+      return s;
+    };
+    const across = (s: GpuStorage): View => ({ storage: s, shape: [no, P], strides: [P, 1], offset: 0 });
+    const vals = stack(0, arg ? x.storage.dtype === 'float32' ? 'float32' : 'int32' : partialDtype);
     try {
-      parts.forEach(([v, i], p) => {
-        rt.copy(v!.buffer, 0, vals, p * no * 4, no * 4);
-        if (idx) rt.copy(i!.buffer, 0, idx, p * no * 4, no * 4);
-      });
-      const spec: Spec = {
-        op: op === 'mean' ? 'sum' : op, inType: arg ? inType : acc, acc, outType: wgslType(outDtype), outBool: outDtype === 'bool',
-        inIdx: arg, partial: false, flat: true,
-      };
-      runPass(rt, {
-        spec, outer: { shape: [no], strides: [1] }, inner: { shape: [P], strides: [no] }, offset: 0, n: P, numOut: no, chunks: 1, chunkLen: P, scale: 1,
-        buffers: idx ? [out.buffer, vals, idx] : [out.buffer, vals],
-      });
+      if (!arg) return [reduce(rt, backend, op === 'mean' ? 'sum' : op, across(vals), 1, outDtype)];
+      const idx = stack(1, 'int32');
+      const winner = reduce(rt, backend, op, across(vals), 1, 'int32');
+      try {
+        const never: IndexCheck = { error: () => new ValueError(op, 'internal: part index out of range') };
+        return [indexGather(rt, backend, { storage: idx, shape: [no], strides: [P], offset: 0 }, [{ index: { storage: winner, shape: [no], strides: [1], offset: 0 }, stride: 1, size: P, wrap: false }], never)];
+      } finally {
+        idx.release();
+        winner.release();
+      }
     } finally {
-      rt.pool.release(vals);
-      if (idx) rt.pool.release(idx);
+      vals.release();
       for (const s of parts.flat()) s.release();
     }
-    return [out];
   };
   const reducedCuts: Cut[] = (arg ? [kept] : x.shape.map((_, d) => d).slice(kept)).map((d) => ({
     axis: `reduced dim ${d}`, extent: x.shape[d]!, dims: [d, null], join,

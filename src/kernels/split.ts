@@ -216,22 +216,59 @@ function freshLayout(shape: readonly number[]): PlanLayout {
   return { shape, strides: contiguousStrides(shape), offset: 0, fresh: true };
 }
 
-/** The DeviceLimitError for an op no cut makes fit: its largest operand, the limit, and what to do. */
-function refusal(rt: GpuRuntime, op: SplitOp, layouts: readonly (PlanLayout | null)[]): DeviceLimitError {
-  let worst = 0;
-  let at = -1;
-  layouts.forEach((l, k) => {
-    const b = l ? spanBytes(l) : 0;
-    if (b > worst) [worst, at] = [b, k];
+/** The layouts of a part of `sizes[i]` along each cut `cuts[i]`. */
+function partLayouts(layouts: readonly (PlanLayout | null)[], cuts: readonly Cut[], sizes: readonly number[]): (PlanLayout | null)[] {
+  return layouts.map((l, k) => {
+    let p = l;
+    cuts.forEach((c, i) => {
+      const d = c.dims[k];
+      if (p && d !== null && d !== undefined) p = withDim(p, d, Math.min(sizes[i]!, c.extent));
+    });
+    return p;
   });
+}
+
+/**
+ * Longer parts where they still fit: a cut that plan() had to take down to one unit (to leave
+ * the rest to a later cut) may take more once that later cut is in place. Outer levels first,
+ * each as long as every part still fits (fewer parts, fewer dispatches).
+ */
+function grow(levels: Level[], layouts: readonly (PlanLayout | null)[], cap: number): void {
+  const fits = (): boolean => partLayouts(layouts, levels.map((l) => l.cut), levels.map((l) => l.size)).every((l) => !l || spanBytes(l) <= cap);
+  for (const level of levels) {
+    const u = level.cut.unit ?? 1;
+    let lo = level.size;
+    let hi = Math.ceil(level.cut.extent / u) * u;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2 / u) * u;
+      level.size = Math.min(mid, hi);
+      if (fits()) lo = level.size;
+      else hi = level.size - u;
+    }
+    level.size = lo;
+    const parts = Math.ceil(level.cut.extent / lo);
+    level.size = Math.min(lo, Math.ceil(level.cut.extent / parts / u) * u);
+  }
+}
+
+/**
+ * The DeviceLimitError for an op no cut makes fit: the operand of its smallest part (one unit
+ * along every axis) that is still over the limit, the limit, and what to do instead.
+ */
+function refusal(rt: GpuRuntime, op: SplitOp, layouts: readonly (PlanLayout | null)[]): DeviceLimitError {
+  const smallest = partLayouts(layouts, op.cuts, op.cuts.map((c) => c.unit ?? 1));
+  const cap = bindingCap(rt);
+  let at = smallest.findIndex((l) => l !== null && spanBytes(l) > cap);
+  if (at < 0) at = 0;
+  const worst = smallest[at] ? spanBytes(smallest[at]!) : 0;
   const nIn = op.inputs.length;
   const role = at < nIn ? op.roles[at] ?? `input ${at}` : op.outputs.length > 1 ? `output ${at - nIn}` : 'output';
   const max = rt.limits.maxStorageBufferBindingSize;
-  const axes = op.cuts.length ? `it splits only along ${[...new Set(op.cuts.map((c) => c.axis))].join(', ')}` : 'it cannot be split';
+  const axes = op.cuts.length ? `even cut into its smallest parts (it splits along ${[...new Set(op.cuts.map((c) => c.axis))].join(', ')}), one part's` : 'it cannot be split: its';
   return new DeviceLimitError(op.name, 'maxStorageBufferBindingSize', worst, max,
-    `its ${role} of shape ${fmtShape(layouts[at]!.shape)} spans ${fmtBytes(worst)}, more than this device's maxStorageBufferBindingSize ` +
-      `of ${fmtBytes(max)} lets one kernel see, and ${axes}, which does not bring it under the limit. Nothing was recorded. ` +
-      'Run the op on smaller pieces: split the input along a dim the op treats independently (e.g. the batch: x.split(n)), apply the op to each piece, and cat the results.');
+    `${axes} ${role} has shape ${fmtShape(smallest[at]?.shape ?? [])} and spans ${fmtBytes(worst)}, more than this device's ` +
+      `maxStorageBufferBindingSize of ${fmtBytes(max)} lets one kernel see. Nothing was recorded. Make that part smaller (fewer elements ` +
+      "per row, image or class dim), or run this op on the CPU device (`await t.toDevice('cpu')`), which has no such limit.");
 }
 
 /**
@@ -242,6 +279,7 @@ export function runSplit(rt: GpuRuntime, op: SplitOp): GpuStorage[] {
   const layouts = [...op.inputs, ...op.outputs.map((o) => freshLayout(o.shape))];
   const levels = plan(layouts, op.cuts, new Set(), bindingCap(rt));
   if (!levels) throw refusal(rt, op, layouts);
+  grow(levels, layouts, bindingCap(rt));
   // Every part is cut along every planned axis whatever the nesting, so nest in declaration
   // order: families declare the axes whose parts are joined as slabs before those that add up.
   levels.sort((p, q) => op.cuts.indexOf(p.cut) - op.cuts.indexOf(q.cut));
