@@ -29,9 +29,9 @@ import { ShapeError, fmtShape } from '../errors.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
-import { alignedCuts, exceedsBinding, runSplit, type Cut, type Join } from './split.ts';
-import * as ew from './elementwise.ts';
 import { errorFlags, failWgsl } from './error-flag.ts';
+import { exceedsBinding } from './split.ts';
+import { classLossBackwardExceeds, classLossExceeds, splitClassLoss, splitClassLossBackward, splitPointwiseLoss, splitPointwiseLossBackward } from './loss-split.ts';
 import { MAX_RANK, UniformWriter, WG } from './wgsl.ts';
 import {
   ROWS_IDS, ROWS_MAIN_ARGS, ROWS_WGSL, ROW_SLOTS, grid2d, isSoftware, outputOperand, planRows, rowOperand, splitDim, type RowOperand,
@@ -349,19 +349,17 @@ export function classLoss(
 ): { loss: GpuStorage; stats: GpuStorage } {
   const name = o.kind === 'ce' ? 'cross_entropy' : 'nll_loss';
   checkClassShapes(name, x, target, weight, o);
-  const { rowShape } = splitDim(x.shape, x.strides, o.classDim);
-  const R = sizeOf(rowShape);
-  if (R > 0 && exceedsBinding(rt, [x, target, weight], [o.reduction === 'none' ? R : 1, 3 * R + 1])) return splitClassLoss(rt, backend, x, target, weight, o);
-  const { loss, stats, partials } = classLossRun(rt, backend, x, target, weight, o, false);
-  return partials ? (partials.release(), { loss, stats }) : { loss, stats };
+  if (classLossExceeds(rt, x, target, weight, o)) return splitClassLoss(rt, backend, x, target, weight, o);
+  const { loss, stats } = classLossRun(rt, backend, x, target, weight, o, false);
+  return { loss, stats };
 }
 
 /**
  * classLoss's one launch. With `keepPartials` a reduced loss is left as its per-workgroup
  * (loss, weight) partials (returned; `loss` is then an unwritten 1-element storage), for
- * splitClassLoss to finalize with other parts' partials.
+ * loss-split.ts to finalize with other parts' partials.
  */
-function classLossRun(
+export function classLossRun(
   rt: GpuRuntime, backend: GpuStorage['backend'], x: View, target: View, weight: View | null, o: ClassLossOptions, keepPartials: boolean,
 ): { loss: GpuStorage; stats: GpuStorage; partials: GpuStorage | null } {
   const name = o.kind === 'ce' ? 'cross_entropy' : 'nll_loss';
@@ -412,68 +410,6 @@ function classLossRun(
   return { loss, stats, partials };
 }
 
-/**
- * classLoss with x or its target over one binding: parts of whole batch entries (dim 0 of the
- * rows; src/kernels/split.ts). Each part's stats planes are copied into the whole stats; a
- * reduced loss is the one finalize pass over every part's (loss, weight) partials, so sum and
- * weighted mean are exactly those of one launch.
- */
-function splitClassLoss(
-  rt: GpuRuntime, backend: GpuStorage['backend'], x: View, target: View, weight: View | null, o: ClassLossOptions,
-): { loss: GpuStorage; stats: GpuStorage } {
-  const name = o.kind === 'ce' ? 'cross_entropy' : 'nll_loss';
-  const { rowShape } = splitDim(x.shape, x.strides, o.classDim);
-  const R = sizeOf(rowShape);
-  const reduced = o.reduction !== 'none';
-  // The batch: dim 0 of the rows (x's dim 0, or 1 when the classes come first).
-  const xDim = o.classDim === 0 ? 1 : 0;
-  const rowsPer = R / rowShape[0]!;
-  const join: Join = (parts, ranges) => {
-    const loss = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(reduced ? 1 : R, 1) * 4), 'float32', reduced ? 1 : R);
-    const stats = new GpuStorage(backend, rt, rt.pool.acquire((3 * R + 1) * 4), 'float32', 3 * R + 1);
-    let all: GpuStorage | null = null;
-    try {
-      const counts = parts.map(([first]) => first!.numel / 2);
-      if (reduced) all = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(1, counts.reduce((a, b) => a + b, 0)) * 8), 'float32', 0);
-      let at = 0;
-      parts.forEach(([first, st], p) => {
-        const r0 = ranges[p]![0] * rowsPer;
-        const rp = (ranges[p]![1] - ranges[p]![0]) * rowsPer;
-        for (let plane = 0; plane < 3; plane++) rt.copy(st!.buffer, plane * rp * 4, stats.buffer, (plane * R + r0) * 4, rp * 4);
-        if (reduced) {
-          rt.copy(first!.buffer, 0, all!.buffer, at * 8, counts[p]! * 8);
-          at += counts[p]!;
-        } else rt.copy(first!.buffer, 0, loss.buffer, r0 * 4, rp * 4);
-      });
-      if (reduced) finalize(rt, loss.buffer, stats.buffer, all!.buffer, at, o.reduction === 'mean' ? 'weights' : 'sum', 1, 3 * R);
-      else rt.copy(parts[0]![1]!.buffer, 3 * ((ranges[0]![1] - ranges[0]![0]) * rowsPer) * 4, stats.buffer, 3 * R * 4, 4);
-    } catch (e) {
-      loss.release();
-      stats.release();
-      throw e;
-    } finally {
-      all?.release();
-      for (const s of parts.flat()) s.release();
-    }
-    return [loss, stats];
-  };
-  const cut: Cut = { axis: 'the batch', extent: x.shape[xDim]!, dims: [xDim, o.probTargets ? xDim : 0, null, 0, 0], join };
-  const [loss, stats] = runSplit(rt, {
-    name, backend, inputs: [x, target, weight], roles: ['input', 'target', 'weight'],
-    outputs: [{ shape: reduced ? [rowShape[0]!, 2] : rowShape, dtype: 'float32' }, { shape: [...rowShape, 3], dtype: 'float32' }],
-    cuts: [cut],
-    leaf: ([px, pt, pw], _, under) => {
-      const r0 = under.get(cut)![0] * rowsPer;
-      // A bad target's row, counted in the whole batch.
-      const check = { error: (row: number, value: number): Error => o.check.error(row + r0, value) };
-      const { loss, stats, partials } = classLossRun(rt, backend, px!, pt!, pw, { ...o, check }, true);
-      if (partials) loss.release();
-      return [partials ?? loss, stats];
-    },
-  });
-  return { loss: loss!, stats: stats! };
-}
-
 /** Gradient of classLoss wrt x; contiguous, x's shape. `g` is the loss gradient broadcast to the row shape. */
 export function classLossBackward(
   rt: GpuRuntime, backend: GpuStorage['backend'], x: View, target: View, weight: View | null, stats: View, g: View, o: ClassLossOptions,
@@ -486,31 +422,8 @@ export function classLossBackward(
     throw new ShapeError(name, `gradient shape ${fmtShape(g.shape)} should be the row shape ${fmtShape(rowShape)}`, [g.shape, rowShape]);
   }
   if (stats.offset !== 0) throw new ShapeError(name, 'stats must be the storage classLoss returned (offset 0)');
+  if (classLossBackwardExceeds(rt, x, target, weight, stats, g, o)) return splitClassLossBackward(rt, backend, x, target, weight, stats, g, o);
   const total = sizeOf(x.shape);
-  const R = sizeOf(rowShape);
-  if (R > 0 && exceedsBinding(rt, [x, target, weight, stats, g], [total])) {
-    // Parts of whole batch entries, each with its rows' stats gathered from the three planes.
-    const xDim = o.classDim === 0 ? 1 : 0;
-    const rowsPer = R / rowShape[0]!;
-    const whole = (stats.storage as GpuStorage).buffer;
-    const cut: Cut = { axis: 'the batch', extent: x.shape[xDim]!, dims: [xDim, o.probTargets ? xDim : 0, null, 0, xDim], join: 'slab' };
-    return runSplit(rt, {
-      name, backend, inputs: [x, target, weight, g], roles: ['input', 'target', 'weight', 'gradient'], outputs: [{ shape: x.shape, dtype: 'float32' }],
-      cuts: [cut],
-      leaf: ([px, pt, pw, pg], _, under) => {
-        const r0 = under.get(cut)![0] * rowsPer;
-        const rp = sizeOf(pg!.shape);
-        const st = new GpuStorage(backend, rt, rt.pool.acquire((3 * rp + 1) * 4), 'float32', 3 * rp + 1);
-        try {
-          for (let plane = 0; plane < 3; plane++) rt.copy(whole, (plane * R + r0) * 4, st.buffer, plane * rp * 4, rp * 4);
-          rt.copy(whole, 3 * R * 4, st.buffer, 3 * rp * 4, 4);
-          return [classLossBackward(rt, backend, px!, pt!, pw, { storage: st, shape: [3 * rp + 1], strides: [1], offset: 0 }, pg!, o)];
-        } finally {
-          st.release();
-        }
-      },
-    })[0]!;
-  }
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(total, 1) * 4), 'float32', total);
   if (total === 0) return out;
   const gOp: RowOperand = { buffer: (g.storage as GpuStorage).buffer, offset: g.offset, dimStride: 0, strides: g.strides };
@@ -561,7 +474,7 @@ fn main(@builtin(local_invocation_index) t: u32) {
 }
 
 /** Sums `count` (loss, weight) partials into out[0]; `parts` null means none (an empty input). */
-function finalize(
+export function finalize(
   rt: GpuRuntime, out: PooledBuffer, stats: PooledBuffer | null, parts: PooledBuffer | null, count: number,
   mode: 'sum' | 'weights' | 'const', divisor: number, statsAt: number,
 ): void {
@@ -727,21 +640,7 @@ export function pointwiseLoss(
 ): GpuStorage {
   const { n, u, buffers } = pointLayout(op, a, b, weight, posWeight, null);
   const reduced = reduction !== 'none';
-  if (n > 0 && exceedsBinding(rt, [a, b, weight, posWeight], [reduced ? 1 : n])) {
-    // Parts along any dims: slabs of a per-element loss, or partial sums that add up (a mean
-    // divides the total once, as one launch does).
-    const inputs = [a, b, weight, posWeight];
-    const cuts: Cut[] = a.shape.map((extent, d) => ({ axis: `dim ${d}`, extent, dims: [d, d, d, d, reduced ? null : d], join: reduced ? 'sum' : 'slab' }));
-    const [total] = runSplit(rt, {
-      name: `${op}_loss`, backend, inputs, roles: ['input', 'target', 'weight', 'pos_weight'], outputs: [{ shape: reduced ? [1] : a.shape, dtype: 'float32' }], cuts,
-      leaf: ([pa, pb, pw, pp]) => [pointwiseLoss(rt, backend, op, pa!, pb!, pw, pp, reduced ? 'sum' : 'none')],
-    });
-    if (reduction !== 'mean') return total!;
-    const v: View = { storage: total!, shape: [1], strides: [1], offset: 0 };
-    const mean = ew.binary(rt, backend, 'div', v, n, [1], 'float32', 'float32');
-    total!.release();
-    return mean;
-  }
+  if (n > 0 && exceedsBinding(rt, [a, b, weight, posWeight], [reduced ? 1 : n])) return splitPointwiseLoss(rt, backend, op, a, b, weight, posWeight, reduction);
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(reduced ? 1 : n, 1) * 4), 'float32', reduced ? 1 : n);
   const spec = (pass: PointSpec['pass']): PointSpec => ({ op, weighted: weight !== null, pos: posWeight !== null, pass });
   const divisor = reduction === 'mean' ? n : 1;
@@ -776,13 +675,7 @@ export function pointwiseLossBackward(
   posWeight: View | null, g: View, scale: number,
 ): GpuStorage {
   const { n, u, buffers } = pointLayout(`${op}_backward`, a, b, weight, posWeight, g);
-  if (n > 0 && exceedsBinding(rt, [a, b, weight, posWeight, g], [n])) {
-    return runSplit(rt, {
-      name: `${op}_backward`, backend, inputs: [a, b, weight, posWeight, g], roles: ['input', 'target', 'weight', 'pos_weight', 'gradient'],
-      outputs: [{ shape: a.shape, dtype: 'float32' }], cuts: alignedCuts(a.shape, 6),
-      leaf: ([pa, pb, pw, pp, pg]) => [pointwiseLossBackward(rt, backend, op, wrt, pa!, pb!, pw, pp, pg!, scale)],
-    })[0]!;
-  }
+  if (n > 0 && exceedsBinding(rt, [a, b, weight, posWeight, g], [n])) return splitPointwiseLossBackward(rt, backend, op, wrt, a, b, weight, posWeight, g, scale);
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(n, 1) * 4), 'float32', n);
   if (n === 0) return out;
   u.u32[3] = f32Bits(scale);
