@@ -96,6 +96,15 @@ describe('after the device is lost', () => {
     expect(await tensor([2]).item()).toBe(2);
   });
 
+  it('before init() (after shutdown()), creating a tensor says to call init(); after it, it works', async () => {
+    shutdown();
+    const e = await caught(() => zeros([3]));
+    expect(e).toBeInstanceOf(DeviceError);
+    expect(e.message).toMatch(/WebGPU is not initialised: `await init\(\)` before creating tensors/);
+    await init();
+    expect(Array.from(await zeros([3]).add(2).data())).toEqual([2, 2, 2]);
+  });
+
   it('after shutdown(), old tensors say the device was shut down; init() and recreating them works', async () => {
     const old = tensor([1, 2]);
     shutdown();
