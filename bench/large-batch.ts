@@ -8,7 +8,7 @@
 // untrained (seeded init): this measures the large-batch path, not accuracy.
 //
 //   npx tsx bench/large-batch.ts [--root ../shared/data/mnist] [--repeats 3]
-//   npx tsx bench/large-batch.ts --sweep [--max-mib 1024]
+//   npx tsx bench/large-batch.ts --sweep [--max-mib 1024] [--only elementwise,softmax]
 // --sweep: for each op family, doubles a tensor from 64 MiB until it fails or passes
 // --max-mib, printing ms per size and the first refusal (the largest sizes that run).
 
@@ -22,6 +22,7 @@ const { values: args } = parseArgs({
     repeats: { type: 'string', default: '3' },
     sweep: { type: 'boolean', default: false },
     'max-mib': { type: 'string', default: '1024' },
+    only: { type: 'string' },
   },
 });
 
@@ -116,6 +117,7 @@ async function makemore(): Promise<void> {
 
 /** One op family at growing sizes: `make(bytes)` builds inputs and returns the op to time and a check of its result. */
 async function sweep(family: string, make: (bytes: number) => { run: () => Tensor; check: (out: Tensor) => Promise<boolean>; inputs: Tensor[]; shape: string }): Promise<void> {
+  if (args.only && !args.only.split(',').includes(family)) return;
   const max = Number(args['max-mib']) * 2 ** 20;
   for (let bytes = 64 * 2 ** 20; bytes <= max; bytes *= 2) {
     let inputs: Tensor[] = [];
@@ -145,7 +147,11 @@ async function sweeps(): Promise<void> {
   const floats = (bytes: number): number => bytes / 4;
   await sweep('elementwise', (b) => {
     const x = full([floats(b)], 1);
-    return { inputs: [x], shape: `[${floats(b)}]`, run: () => x.mul(2).add(1).sum(), check: async (o) => (await o.item()) === 3 * floats(b) };
+    // min and max, not a sum: a float32 sum of 2^28 threes rounds.
+    return {
+      inputs: [x], shape: `[${floats(b)}]`, run: () => { const y = x.mul(2).add(1); return y.min().reshape([1]).sub(3).abs().add(y.max().sub(3).abs()); },
+      check: async (o) => (await o.item()) === 0,
+    };
   });
   await sweep('reduction', (b) => {
     const x = full([floats(b) / 1024, 1024], 1);
@@ -164,15 +170,15 @@ async function sweeps(): Promise<void> {
     return { inputs: [x, w], shape: `[${n}, 32, 26, 26] → 64 ch`, run: () => F.conv2d(x, w).mean(), check: async (o) => Math.abs((await o.item()) - 1) < 1e-4 };
   });
   await sweep('softmax', (b) => {
-    const rows = floats(b) / 1000;
-    const x = full([rows, 1000], 0.5);
-    return { inputs: [x], shape: `[${rows}, 1000]`, run: () => x.softmax(1).sum(1).mean(), check: async (o) => Math.abs((await o.item()) - 1) < 1e-4 };
+    const rows = floats(b) / 1024;
+    const x = full([rows, 1024], 0.5);
+    return { inputs: [x], shape: `[${rows}, 1024]`, run: () => x.softmax(1).sum(1).mean(), check: async (o) => Math.abs((await o.item()) - 1) < 1e-4 };
   });
   await sweep('crossEntropy', (b) => {
-    const rows = floats(b) / 1000;
-    const x = full([rows, 1000], 0.5);
+    const rows = floats(b) / 1024;
+    const x = full([rows, 1024], 0.5);
     const t = full([rows], 3, { dtype: 'int32' });
-    return { inputs: [x, t], shape: `[${rows}, 1000]`, run: () => F.crossEntropy(x, t), check: async (o) => Math.abs((await o.item()) - Math.log(1000)) < 1e-3 };
+    return { inputs: [x, t], shape: `[${rows}, 1024]`, run: () => F.crossEntropy(x, t), check: async (o) => Math.abs((await o.item()) - Math.log(1024)) < 1e-3 };
   });
 }
 

@@ -16,6 +16,7 @@ export {
   type CreateOptions, type RandomOptions, type TensorData,
 } from './tensor/creation.ts';
 export { init, shutdown, getBackend, adapterInfo, defaultDevice, setDefaultDevice, type InitOptions } from './tensor/backends.ts';
+export type { LimitCaps } from './device/limits.ts';
 export { manualSeed, Generator, defaultGenerator } from './tensor/random.ts';
 export { scope, keep } from './tensor/scope.ts';
 export { formatTensor, type FormatOptions } from './tensor/format.ts';
