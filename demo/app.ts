@@ -120,8 +120,8 @@ async function openDevice(): Promise<boolean> {
 async function fetchIdx(name: string): Promise<Uint8Array> {
   const res = await fetch(`data/${name}`);
   if (!res.ok) throw new Error(`data/${name}: HTTP ${res.status} (run \`npm run demo\`, which exports the digits)`);
-  // DecompressionStream('gzip') inside data.gunzip; parseIdx runs in MNIST's constructor.
-  return data.gunzip(new Uint8Array(await res.arrayBuffer()), name);
+  // DecompressionStream('gzip') inside data.gunzipIdx, bounded by the IDX header; parseIdx runs in MNIST's constructor.
+  return data.gunzipIdx(new Uint8Array(await res.arrayBuffer()), name);
 }
 
 async function loadData(): Promise<void> {

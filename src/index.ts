@@ -25,7 +25,7 @@ export * from './tensor/functional.ts';
 export * as F from './nn/functional.ts';
 export * as nn from './nn/index.ts';
 export * as optim from './optim/index.ts';
-export { serializeSafetensors, parseSafetensors, serializeCheckpoint, parseCheckpoint, disposeCheckpoint, CheckpointError, type SafetensorsContents, type CheckpointValue } from './nn/checkpoint.ts';
+export { serializeSafetensors, parseSafetensors, serializeCheckpoint, parseCheckpoint, disposeCheckpoint, CheckpointError, type SafetensorsContents, type CheckpointValue, type CheckpointRngOptions } from './nn/checkpoint.ts';
 export * as data from './data/index.ts';
 export { gather, indexSelect, index, scatterAdd, oneHot, oneHotAsync, maskedFill, type IndexEntry } from './autograd/ops/indexing.ts';
 export { cat, stack, split, chunk } from './autograd/ops/cat.ts';

@@ -32,6 +32,48 @@ export function isContiguous(shape: Shape, strides: Shape): boolean {
   return true;
 }
 
+/** Views up to this many elements get the exact overlap check when the quick one cannot tell. */
+const EXACT_OVERLAP_LIMIT = 1 << 22;
+
+/**
+ * True when two elements of the view `shape`/`strides` are the same storage element (a
+ * broadcast dim of stride 0, or strides that interleave), so a write through the view is
+ * ambiguous (PyTorch's internal-overlap check). Dims sorted by stride must each step over
+ * everything the smaller ones span; a layout that fails that quick test is enumerated (up to
+ * EXACT_OVERLAP_LIMIT elements; past it, as PyTorch's "too hard", it counts as no overlap).
+ */
+export function hasInternalOverlap(shape: Shape, strides: Shape): boolean {
+  if (shape.some((n) => n === 0)) return false;
+  const dims: [number, number][] = [];
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i]! === 1) continue;
+    if (strides[i] === 0) return true;
+    dims.push([Math.abs(strides[i]!), shape[i]!]);
+  }
+  dims.sort((a, b) => a[0] - b[0]);
+  let span = 0;
+  for (const [stride, n] of dims) {
+    if (stride <= span) return exactOverlap(dims);
+    span += stride * (n - 1);
+  }
+  return false;
+}
+
+/** Lists every offset the view reaches, sorted: true when one repeats. */
+function exactOverlap(dims: readonly (readonly [number, number])[]): boolean {
+  const count = dims.reduce((p, [, n]) => p * n, 1);
+  if (count > EXACT_OVERLAP_LIMIT) return false;
+  const offsets = new Float64Array(count);
+  let filled = 1;
+  for (const [stride, n] of dims) {
+    for (let k = 1; k < n; k++) for (let j = 0; j < filled; j++) offsets[k * filled + j] = offsets[j]! + k * stride;
+    filled *= n;
+  }
+  offsets.sort();
+  for (let i = 1; i < count; i++) if (offsets[i] === offsets[i - 1]) return true;
+  return false;
+}
+
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -2,7 +2,7 @@
 // timing host (deterministic), then the real kernels with tuning switched on: results stay
 // exact whichever variant wins, one tune per shape class, memory flat, choices persisted.
 // No assertion depends on which variant is faster (the suite runs with WEBGRAD_AUTOTUNE=0).
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { F, memory, noGrad, scope } from '../src/index.ts';
 import { gpuRuntime } from '../src/tensor/backends.ts';
 import { matmulCandidates } from '../src/kernels/matmul.ts';
 import { useGpu } from './helpers/gpu.ts';
+import { collectGarbage } from './helpers/gc.ts';
 import { input } from './helpers/data.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'webgrad-autotune-'));
@@ -102,6 +103,19 @@ describe('Autotuner (fake timings)', () => {
     await fresh.settle();
   });
 
+  it('a cache write that fails leaves no temporary file behind, and the choices stay in memory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'webgrad-autotune-fail-'));
+    const host = fakeHost({ a: 10, b: 5, c: 1 }) as ReturnType<typeof fakeHost> & { last: string };
+    const t = new Autotuner(host, 'on', dir);
+    await t.load();
+    // A non-empty folder where the cache file goes: the temporary is written, the rename fails.
+    mkdirSync(join(t.file!, 'x'), { recursive: true });
+    t.choose('fam', 'k', cands, cands[0]!, (v) => (host.last = v));
+    await t.settle();
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(t.choose('fam', 'k', cands, cands[0]!, () => {})).toBe('c');
+  });
+
   it('reads WEBGRAD_AUTOTUNE', () => {
     const old = process.env.WEBGRAD_AUTOTUNE;
     try {
@@ -137,6 +151,7 @@ describe('autotuned kernels (real timings; results checked, not speeds)', () => 
       ];
       const refs = [ac!.matmul(bc!), xc!.add(xc!), F.conv2d(xc!, wc!, biasc!)];
       const tunes0 = rt.tuner.tunes;
+      await collectGarbage(); // earlier tests' garbage must not be finalized inside the measured window
       const before = memory().webgpu!.bytesInUse;
       noGrad(() => scope(() => void ops.forEach((f) => f())));
       await rt.tuner.settle();

@@ -26,7 +26,7 @@ describe('errors', () => {
     t.dispose();
     expect(() => t.add(1)).toThrow(DisposedError);
     expect(() => t.add(1)).toThrow('add: tensor of shape [2, 3] was disposed');
-    await expect(t.toArray()).rejects.toThrow(/data: tensor of shape \[2, 3\] was disposed/);
+    await expect(t.toArray()).rejects.toThrow(/toArray: tensor of shape \[2, 3\] was disposed/);
     t.dispose(); // idempotent
   });
   it('an in-place op that fails changes nothing', async () => {

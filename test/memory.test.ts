@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { memory, noGrad, randn, scope, tensor, manualSeed, type Tensor } from '../src/index.ts';
 import { useGpu } from './helpers/gpu.ts';
+import { collectGarbage } from './helpers/gc.ts';
 
 useGpu();
 
@@ -31,6 +32,7 @@ describe('memory', () => {
     const l0 = step();
     await l0.item();
     l0.dispose();
+    await collectGarbage(); // earlier tests' garbage must not be finalized inside the measured window
     const before = memory();
     let last = 0;
     for (let i = 0; i < 1000; i++) {

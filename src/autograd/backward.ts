@@ -40,8 +40,8 @@ function topoOrder(root: Node): Node[] {
 }
 
 /** Adds `g` (owned) into `leaf.grad`, taking `g` over when nothing else holds its storage. */
-function accumulate(leaf: Tensor, g: Tensor): void {
-  if (leaf.disposed) {
+function accumulate(leaf: Tensor | null, g: Tensor): void {
+  if (!leaf || leaf.disposed) {
     g.dispose();
     return;
   }

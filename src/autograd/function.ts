@@ -5,7 +5,7 @@
 
 import type { Tensor } from '../tensor/tensor.ts';
 import { isGradEnabled } from './grad-mode.ts';
-import { Node } from './graph.ts';
+import { Node, type BackwardFn } from './graph.ts';
 
 export interface OpDef<A = undefined> {
   /** Op name as in errors; `grad_fn` shows it PascalCased with `Backward0`. */
@@ -45,15 +45,23 @@ export function apply<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Te
   const saved = toSave.map((t) => (t === out ? t.alias() : t.alias(true)));
   const savedIsOutput = toSave.map((t) => t === out);
   const meta: OpMeta = { shapes: inputs.map((t) => t.shape), dtypes: inputs.map((t) => t.dtype) };
-  const backward = def.backward;
   const node = new Node(
     gradFnName(def.name),
     inputs.map((t) => (t.requiresGrad ? t.gradEdge() : null)),
     saved,
-    (g, s) => backward(g, s, attrs, needs, meta),
+    ruleOf(def.backward, attrs, needs, meta),
     meta.shapes,
     savedIsOutput,
   );
   out.setGradFn(node);
   return out;
+}
+
+/**
+ * The node's backward rule, made outside apply() on purpose: a closure keeps its whole
+ * enclosing scope alive, and apply's holds `out` and `inputs`. The output's finalizer keeps its
+ * node alive, so a rule that reached the output would keep it from ever being collected.
+ */
+function ruleOf<A>(backward: NonNullable<OpDef<A>['backward']>, attrs: A, needs: readonly boolean[], meta: OpMeta): BackwardFn {
+  return (g, s) => backward(g, s, attrs, needs, meta);
 }

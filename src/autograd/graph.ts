@@ -98,9 +98,22 @@ export class Node {
   }
 }
 
-/** The graph's sink for a leaf: adds the incoming gradient into `tensor.grad`. */
+/**
+ * The graph's sink for a leaf: adds the incoming gradient into `tensor.grad`. It holds the leaf
+ * weakly: a gradient built with createGraph reaches back to this node, so a strong reference
+ * would make leaf → grad → graph → leaf a cycle that the finalizer (whose held value keeps the
+ * grad's node alive) never lets go. A leaf that nobody references any more has a `.grad` that
+ * nobody can read, so dropping that gradient loses nothing.
+ */
 export class AccumulateGrad extends Node {
-  constructor(readonly tensor: Tensor) {
+  private readonly leaf: WeakRef<Tensor>;
+  constructor(tensor: Tensor) {
     super('AccumulateGrad', [], [], null, [tensor.shape]);
+    this.leaf = new WeakRef(tensor);
+  }
+
+  /** The leaf, or null once it was garbage-collected. */
+  get tensor(): Tensor | null {
+    return this.leaf.deref() ?? null;
   }
 }

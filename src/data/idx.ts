@@ -39,16 +39,27 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+/** What an IDX header says: the element type, the dims, and so the exact size of the file. */
+export interface IdxHeader {
+  /** The first four bytes as a big-endian integer. */
+  magic: number;
+  dtype: IdxDType;
+  /** Bytes per element. */
+  size: number;
+  shape: number[];
+  /** Bytes of the header: 4 + 4 per dim. */
+  headerBytes: number;
+  /** Bytes of element data the header promises (numel × size). */
+  payload: number;
+}
+
 /**
- * Parses an IDX file already decompressed. uint8 and int8 data are views of `bytes` (no
- * copy); wider types are decoded from big-endian. Throws a DataError naming `name` on a
- * gzip stream, a bad header, or a size that disagrees with the header (truncated or padded).
+ * The IDX header at the start of `bytes`, or null while `bytes` is too short to hold all of it
+ * (so a streaming reader can call it on what it has so far). Throws a DataError naming `name`
+ * as soon as the bytes seen cannot start an IDX file.
  */
-export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
-  if (isGzip(bytes)) {
-    throw new DataError(name, 'is gzip-compressed: decompress it first (in Node the MNIST loaders do it; in a browser use `await data.gunzip(bytes)`)');
-  }
-  if (bytes.length < 4) throw new DataError(name, `is ${bytes.length} bytes long, too short for an IDX header (truncated or empty file?)`);
+export function readIdxHeader(bytes: Uint8Array, name: string): IdxHeader | null {
+  if (bytes.length < 4) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
@@ -59,19 +70,45 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
   const ndim = bytes[3]!;
   if (ndim === 0) throw new DataError(name, `has an IDX header with 0 dims (magic 0x${hex(magic)})`);
   const headerBytes = 4 + 4 * ndim;
-  if (bytes.length < headerBytes) {
-    throw new DataError(name, `is truncated: its ${ndim}-dim IDX header needs ${headerBytes} bytes, the file has ${bytes.length}`);
-  }
+  if (bytes.length < headerBytes) return null;
   const shape: number[] = [];
   for (let d = 0; d < ndim; d++) shape.push(view.getUint32(4 + 4 * d, false));
-  const numel = shape.reduce((a, b) => a * b, 1);
-  const payload = numel * type.size;
-  const have = bytes.length - headerBytes;
-  const what = `${shape.join(' × ')} ${type.dtype} = ${payload} bytes of data`;
-  if (have < payload) throw new DataError(name, `is truncated: its header promises ${what}, but only ${have} bytes follow the header`);
-  if (have > payload) throw new DataError(name, `has ${have - payload} bytes more than its header promises (${what}): wrong or corrupt file`);
-  const body = bytes.subarray(headerBytes);
-  return { magic, dtype: type.dtype, shape, data: decode(type.dtype, body, numel) };
+  const payload = shape.reduce((a, b) => a * b, 1) * type.size;
+  return { magic, dtype: type.dtype, size: type.size, shape, headerBytes, payload };
+}
+
+/**
+ * Parses an IDX file already decompressed. uint8 and int8 data are views of `bytes` (no
+ * copy); wider types are decoded from big-endian. Throws a DataError naming `name` on a
+ * gzip stream, a bad header, or a size that disagrees with the header (truncated or padded).
+ */
+export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
+  if (isGzip(bytes)) {
+    throw new DataError(name, 'is gzip-compressed: decompress it first (in Node the MNIST loaders do it; in a browser use `await data.gunzipIdx(bytes)`)');
+  }
+  const h = readIdxHeader(bytes, name);
+  if (!h) {
+    if (bytes.length < 4) throw new DataError(name, `is ${bytes.length} bytes long, too short for an IDX header (truncated or empty file?)`);
+    const ndim = bytes[3]!;
+    throw new DataError(name, `is truncated: its ${ndim}-dim IDX header needs ${4 + 4 * ndim} bytes, the file has ${bytes.length}`);
+  }
+  const have = bytes.length - h.headerBytes;
+  const what = `${h.shape.join(' × ')} ${h.dtype} = ${h.payload} bytes of data`;
+  if (have < h.payload) throw new DataError(name, `is truncated: its header promises ${what}, but only ${have} bytes follow the header`);
+  if (have > h.payload) throw new DataError(name, `has ${have - h.payload} bytes more than its header promises (${what}): wrong or corrupt file`);
+  const body = bytes.subarray(h.headerBytes);
+  return { magic: h.magic, dtype: h.dtype, shape: h.shape, data: decode(h.dtype, body, h.payload / h.size) };
+}
+
+/**
+ * The error of a bounded gunzip whose IDX stream inflates to more than its header declares,
+ * or, when the stream `ended`, to fewer (`inflated` bytes).
+ */
+export function idxSizeError(name: string, h: IdxHeader, inflated: number, ended: boolean): DataError {
+  const what = `${h.shape.join(' × ')} ${h.dtype}: ${h.headerBytes + h.payload} bytes with the header`;
+  return ended
+    ? new DataError(name, `is truncated: its header declares ${what}, but the gzip stream inflates to only ${inflated}`)
+    : new DataError(name, `inflates to more than its header declares (${what}); stopped there: wrong or corrupt file`);
 }
 
 function decode(dtype: IdxDType, body: Uint8Array, n: number): IdxData {
@@ -128,16 +165,104 @@ function idxDTypeOf(data: IdxData): IdxDType {
   return 'float64';
 }
 
+/** How far a gzip stream may inflate (see inflateBounded). */
+interface InflateBound {
+  /**
+   * The most bytes the output may have, from its first inflated bytes (`head`, up to HEAD_BYTES;
+   * called again as more arrive while it answers null). May throw, e.g. on a header that is wrong.
+   */
+  limit(head: Uint8Array): number | null;
+  /** True when the output must have exactly `limit` bytes (a shorter one is truncated). */
+  exact: boolean;
+  /** The error for an output of `inflated` bytes: beyond the limit, or (`ended`) short of it. */
+  error(inflated: number, ended: boolean): Error;
+}
+
+/** Enough inflated bytes to hold any IDX header (4 bytes of magic and up to 255 dims). */
+const HEAD_BYTES = 4 + 4 * 255;
+
+/**
+ * Inflates a gzip stream with the web-standard DecompressionStream (browsers and Node ≥ 18)
+ * chunk by chunk, and cancels it as soon as the output passes `bound`'s limit: a small hostile
+ * file costs no more than the limit, however far it would expand.
+ */
+async function inflateBounded(bytes: Uint8Array, name: string, bound: InflateBound): Promise<Uint8Array> {
+  const reader = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let limit: number | null = null;
+  const headOf = (): Uint8Array => {
+    const head = new Uint8Array(Math.min(total, HEAD_BYTES));
+    let at = 0;
+    for (const c of chunks) {
+      if (at >= head.length) break;
+      head.set(c.subarray(0, head.length - at), at);
+      at += Math.min(c.length, head.length - at);
+    }
+    return head;
+  };
+  try {
+    for (;;) {
+      let step: ReadableStreamReadResult<Uint8Array>;
+      try {
+        step = await reader.read();
+      } catch (e) {
+        throw new DataError(name, `gzip stream is corrupt or truncated (${(e as Error).message})`);
+      }
+      if (step.done) break;
+      chunks.push(step.value);
+      total += step.value.length;
+      limit ??= bound.limit(headOf());
+      if (limit !== null && total > limit) throw bound.error(total, false);
+    }
+  } catch (e) {
+    await reader.cancel().catch(() => undefined);
+    throw e;
+  }
+  limit ??= bound.limit(headOf());
+  if (limit === null || (bound.exact && total !== limit)) throw bound.error(total, true);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
 /**
  * Decompresses a gzip stream with the web-standard DecompressionStream (browsers and
- * Node ≥ 18); bytes that are not gzip come back unchanged.
+ * Node ≥ 18); bytes that are not gzip come back unchanged. With `maxBytes`, a stream that
+ * inflates to more throws a DataError as soon as it passes the limit. For IDX files use
+ * `gunzipIdx`, which bounds the output by what the file's header declares.
  */
-export async function gunzip(bytes: Uint8Array, name = 'data'): Promise<Uint8Array> {
+export async function gunzip(bytes: Uint8Array, name = 'data', opts: { maxBytes?: number } = {}): Promise<Uint8Array> {
   if (!isGzip(bytes)) return bytes;
-  try {
-    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  } catch (e) {
-    throw new DataError(name, `gzip stream is corrupt or truncated (${(e as Error).message})`);
-  }
+  const max = opts.maxBytes ?? Infinity;
+  return inflateBounded(bytes, name, {
+    limit: () => max,
+    exact: false,
+    error: (inflated) => new DataError(name, `gzip stream inflates to more than the ${max} bytes allowed (maxBytes); stopped after ${inflated}`),
+  });
+}
+
+/**
+ * Decompresses a gzipped IDX file (browsers and Node ≥ 18): reads its header first and stops
+ * as soon as the stream inflates to more than the header declares, so a small hostile file
+ * cannot expand to gigabytes; a stream that falls short is reported as truncated. Bytes that
+ * are not gzip come back unchanged (parseIdx checks them).
+ * @example new data.MNIST({ files: { images: await data.gunzipIdx(imageBytes, 'train-images'), labels: await data.gunzipIdx(labelBytes, 'train-labels') } })
+ */
+export async function gunzipIdx(bytes: Uint8Array, name = 'IDX data'): Promise<Uint8Array> {
+  if (!isGzip(bytes)) return bytes;
+  let header: IdxHeader | null = null;
+  return inflateBounded(bytes, name, {
+    limit: (head) => {
+      header = readIdxHeader(head, name);
+      return header && header.headerBytes + header.payload;
+    },
+    exact: true,
+    error: (inflated, ended) =>
+      header ? idxSizeError(name, header, inflated, ended) : new DataError(name, `is truncated: the gzip stream inflates to only ${inflated} bytes, too short for its IDX header`),
+  });
 }

@@ -6,7 +6,7 @@
 
 export { HostTensor, type HostData, type HostDType } from './host-tensor.ts';
 export { DataError } from './errors.ts';
-export { parseIdx, encodeIdx, isGzip, gunzip, type IdxArray, type IdxDType, type IdxData } from './idx.ts';
+export { parseIdx, encodeIdx, isGzip, gunzip, gunzipIdx, type IdxArray, type IdxDType, type IdxData } from './idx.ts';
 export { Dataset, ArrayDataset, TensorDataset, Subset, randomSplit, randperm } from './dataset.ts';
 export { collateHost, defaultCollate, uploadBatch, disposeBatch, stackHost, type Collated, type HostBatch, type AnyTypedArray } from './collate.ts';
 export { DataLoader, type DataLoaderOptions } from './dataloader.ts';

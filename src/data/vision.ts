@@ -8,7 +8,7 @@ import { collateHost, type HostBatch } from './collate.ts';
 import { checkIndex, Dataset } from './dataset.ts';
 import { DataError } from './errors.ts';
 import { parseIdx, type IdxArray } from './idx.ts';
-import { findFile, gunzipSync, isDirectory, joinPath, readDataFile } from './node-io.ts';
+import { findFile, gunzipIdxSync, isDirectory, joinPath, readIdxFile } from './node-io.ts';
 import { asTransform, type Transform, type TransformLike } from './transforms.ts';
 
 /** Transforms for image samples (a uint8 HostTensor [H, W]) and their integer labels. */
@@ -179,8 +179,8 @@ function loadIdxSet(info: IdxSetInfo, opts: IdxDatasetOptions<unknown, unknown>)
   if (opts.files) {
     imgName = `${info.name} images (files.images)`;
     lblName = `${info.name} labels (files.labels)`;
-    imgBytes = gunzipSync(opts.files.images, imgName);
-    lblBytes = gunzipSync(opts.files.labels, lblName);
+    imgBytes = gunzipIdxSync(opts.files.images, imgName);
+    lblBytes = gunzipIdxSync(opts.files.labels, lblName);
   } else {
     const root = opts.root ?? info.defaultRoot;
     if (!root) throw new DataError(info.name, 'needs { root: folder with the IDX files } or { files: { images, labels } }');
@@ -195,8 +195,8 @@ function loadIdxSet(info: IdxSetInfo, opts: IdxDatasetOptions<unknown, unknown>)
     };
     imgName = find('images', 3);
     lblName = find('labels', 1);
-    imgBytes = readDataFile(imgName);
-    lblBytes = readDataFile(lblName);
+    imgBytes = readIdxFile(imgName);
+    lblBytes = readIdxFile(lblName);
   }
   const img = parseIdx(imgBytes, imgName);
   checkIdx(img, IMAGES_MAGIC, `${info.name} images`, imgName);

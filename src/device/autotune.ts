@@ -244,11 +244,17 @@ export class Autotuner {
           // none yet
         }
         await m.fs.mkdir(m.path.dirname(path), { recursive: true });
-        const tmp = `${path}.${process.pid}.tmp`;
-        await m.fs.writeFile(tmp, JSON.stringify(body, null, 1));
-        await m.fs.rename(tmp, path);
+        // Unique per write (two tuners of one process may share the file), removed on any failure.
+        const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
+        try {
+          await m.fs.writeFile(tmp, JSON.stringify(body, null, 1));
+          await m.fs.rename(tmp, path);
+        } catch (e) {
+          await m.fs.rm(tmp, { force: true }).catch(() => undefined);
+          throw e;
+        }
       } catch {
-        // A read-only home: the choices stay in memory.
+        // A read-only home or a full disk: the choices stay in memory.
       }
     });
   }

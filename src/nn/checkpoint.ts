@@ -11,10 +11,12 @@
 // safetensors.torch.load_file included) reads it. A nested checkpoint — { model, optimizer,
 // scheduler, epoch } with step counts and options beside the tensors — keeps its tensors as
 // entries named by their path and the rest of the tree as JSON in the metadata key
-// "webgrad.tree", so one file resumes training exactly.
+// "webgrad.tree", and the random generator's position in "webgrad.rng" (restored on load), so
+// one file resumes training exactly, Dropout and shuffling included.
 
 import { Tensor } from '../tensor/tensor.ts';
 import { tensor } from '../tensor/creation.ts';
+import { defaultGenerator, type Generator } from '../tensor/random.ts';
 import type { BackendName } from '../backend/types.ts';
 import type { DType } from '../dtype.ts';
 import { WebgradError, fmtShape } from '../errors.ts';
@@ -43,10 +45,32 @@ const READ_DTYPE: Record<string, { bytes: number; as: DType }> = {
 
 /** The metadata key holding a nested checkpoint's non-tensor structure. */
 export const TREE_KEY = 'webgrad.tree';
+/** The metadata key holding the random generator's state of a nested checkpoint ({ seed, counter } as JSON). */
+export const RNG_KEY = 'webgrad.rng';
+
+/** Which random generator a checkpoint records and restores. */
+export interface CheckpointRngOptions {
+  /**
+   * The generator whose state a nested checkpoint records when saved and gets back when loaded
+   * (default: the global one that `manualSeed` seeds, which Dropout and DataLoader shuffling draw
+   * from), so training resumes with the same random numbers it would have drawn. null: neither.
+   */
+  generator?: Generator | null;
+}
 /** The spec caps the header at 100 MB; beyond that a length is garbage, not a header. */
 const MAX_HEADER = 100_000_000;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * An empty object without a prototype, for every map whose keys come from a file or a user:
+ * there `__proto__`, `constructor` or `toString` are ordinary keys. On a `{}` an assignment to
+ * `__proto__` would replace the prototype (the entry vanishing from the keys, a tensor put
+ * there out of reach of disposeCheckpoint) and `'constructor' in obj` would be true.
+ */
+function dict<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
 
 /** Little-endian bytes of a tensor's elements. */
 function encode(values: Float32Array | Float64Array | Int32Array, dtype: DType): Uint8Array {
@@ -77,14 +101,17 @@ export async function serializeSafetensors(tensors: Record<string, Tensor>, meta
       if (typeof v !== 'string') throw new CheckpointError(`serializeSafetensors: metadata "${k}" must be a string (safetensors metadata maps strings to strings)`);
     }
   }
+  // dtypes and shapes are taken before the reads: a tensor disposed while they run still serialises.
+  const layouts = entries.map(([, t]) => ({ dtype: t.dtype, shape: [...t.shape] }));
   const datas = await Promise.all(entries.map(([, t]) => t.data()));
-  const header: Record<string, unknown> = {};
+  const header = dict<unknown>();
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   const chunks: Uint8Array[] = [];
   let offset = 0;
-  entries.forEach(([k, t], i) => {
-    const bytes = encode(datas[i]!, t.dtype);
-    header[k] = { dtype: WRITE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
+  entries.forEach(([k], i) => {
+    const { dtype, shape } = layouts[i]!;
+    const bytes = encode(datas[i]!, dtype);
+    header[k] = { dtype: WRITE_DTYPE[dtype], shape, data_offsets: [offset, offset + bytes.length] };
     chunks.push(bytes);
     offset += bytes.length;
   });
@@ -108,7 +135,11 @@ export async function serializeSafetensors(tensors: Record<string, Tensor>, meta
 
 /** What parseSafetensors returns: the tensors in file order and the metadata (null when absent). */
 export interface SafetensorsContents {
-  /** Every tensor in the file under its name, in file order; new tensors the caller owns (dispose them when done). */
+  /**
+   * Every tensor in the file under its name, in file order; new tensors the caller owns (dispose
+   * them when done). A prototype-less object, so any name (`__proto__`, `constructor`) is an
+   * ordinary key.
+   */
   tensors: Record<string, Tensor>;
   /** The header's `__metadata__` string map (webgrad keeps a nested checkpoint's structure here), or null when absent. */
   metadata: Record<string, string> | null;
@@ -184,12 +215,12 @@ export function parseSafetensors(bytes: Uint8Array, opts: { device?: BackendName
   for (const [name, v] of Object.entries(header)) {
     if (name === '__metadata__') {
       if (!v || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) fail('"__metadata__" must map strings to strings');
-      metadata = v as Record<string, string>;
+      metadata = Object.assign(dict<string>(), v as Record<string, string>);
       continue;
     }
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (!e || typeof e !== 'object') fail(`entry "${name}" is not an object`);
-    if (typeof e.dtype !== 'string' || !(e.dtype in READ_DTYPE)) fail(`entry "${name}" has unsupported dtype ${JSON.stringify(e.dtype)}`);
+    if (typeof e.dtype !== 'string' || !Object.hasOwn(READ_DTYPE, e.dtype)) fail(`entry "${name}" has unsupported dtype ${JSON.stringify(e.dtype)}`);
     if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) fail(`entry "${name}" has an invalid shape ${JSON.stringify(e.shape)}`);
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || off.some((x) => !Number.isSafeInteger(x) || x < 0) || off[1] < off[0]) {
@@ -210,7 +241,7 @@ export function parseSafetensors(bytes: Uint8Array, opts: { device?: BackendName
     at = s.end;
   }
   if (at !== dataLen) fail(`mismatched: the entries cover ${at} data bytes but the file holds ${dataLen} (trailing or missing bytes)`);
-  const tensors: Record<string, Tensor> = {};
+  const tensors = dict<Tensor>();
   try {
     for (const s of specs) {
       const values = decode(s.name, s.dtype, bytes.subarray(dataStart + s.begin, dataStart + s.end), s.shape.reduce((a, b) => a * b, 1));
@@ -245,12 +276,15 @@ function isFlat(obj: Record<string, unknown>): obj is Record<string, Tensor> {
 /**
  * Serialises a checkpoint: a flat state dict as a plain safetensors file, or a nested object
  * (model and optimizer state dicts, scheduler state, epoch…) as tensors named by their path
- * ('model/fc1.weight', 'optimizer/state/0/expAvg') plus the structure as JSON metadata.
+ * ('model/fc1.weight', 'optimizer/state/0/expAvg') plus the structure as JSON metadata. A nested
+ * checkpoint also records the random generator's state (`opts.generator`, default the global
+ * one), which parseCheckpoint restores: resuming from it draws the same dropout masks and
+ * shuffles as an uninterrupted run.
  */
-export async function serializeCheckpoint(obj: Record<string, CheckpointValue | object>, metadata: Record<string, string> = {}): Promise<Uint8Array> {
+export async function serializeCheckpoint(obj: Record<string, CheckpointValue | object>, metadata: Record<string, string> = {}, opts: CheckpointRngOptions = {}): Promise<Uint8Array> {
   if (!isPlainObject(obj)) throw new CheckpointError('save: expects a state dict or a plain object of them');
   if (isFlat(obj as Record<string, unknown>)) return serializeSafetensors(obj as Record<string, Tensor>, metadata);
-  const tensors: Record<string, Tensor> = {};
+  const tensors = dict<Tensor>();
   const encodeTree = (v: unknown, path: string[]): unknown => {
     if (v instanceof Tensor) {
       let key = path.join('/');
@@ -263,31 +297,39 @@ export async function serializeCheckpoint(obj: Record<string, CheckpointValue | 
     if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
     if (Array.isArray(v)) return v.map((x, i) => encodeTree(x, [...path, String(i)]));
     if (isPlainObject(v)) {
-      const o: Record<string, unknown> = {};
+      const o = dict<unknown>();
       for (const [k, x] of Object.entries(v)) o[k] = encodeTree(x, [...path, k]);
       return o;
     }
     throw new CheckpointError(`save: cannot store a ${typeof v === 'object' ? (v as object).constructor?.name : typeof v} at "${path.join('/')}" (only tensors, numbers, strings, booleans, null, arrays and plain objects)`);
   };
   const tree = encodeTree(obj, []);
-  if (TREE_KEY in metadata) throw new CheckpointError(`save: metadata key "${TREE_KEY}" is reserved`);
-  return serializeSafetensors(tensors, { ...metadata, [TREE_KEY]: JSON.stringify(tree) });
+  for (const k of [TREE_KEY, RNG_KEY]) if (Object.hasOwn(metadata, k)) throw new CheckpointError(`save: metadata key "${k}" is reserved`);
+  const generator = opts.generator === undefined ? defaultGenerator : opts.generator;
+  const meta: Record<string, string> = { ...metadata, [TREE_KEY]: JSON.stringify(tree) };
+  if (generator) meta[RNG_KEY] = JSON.stringify(generator.getState());
+  return serializeSafetensors(tensors, meta);
 }
 
 /**
  * Parses what serializeCheckpoint wrote: the nested object when the file carries a tree, else
- * the flat name → tensor map (any safetensors file, e.g. one written by PyTorch).
+ * the flat name → tensor map (any safetensors file, e.g. one written by PyTorch). Its objects
+ * have no prototype, so keys from the file such as `__proto__` or `constructor` stay ordinary
+ * keys (and disposeCheckpoint reaches every tensor).
  */
-export function parseCheckpoint(bytes: Uint8Array, opts: { device?: BackendName; source?: string } = {}): Record<string, any> {
+export function parseCheckpoint(bytes: Uint8Array, opts: { device?: BackendName; source?: string } & CheckpointRngOptions = {}): Record<string, any> {
   const { tensors, metadata } = parseSafetensors(bytes, opts);
   const treeJson = metadata?.[TREE_KEY];
   if (treeJson === undefined) return tensors;
+  const src = opts.source ?? 'the checkpoint';
   let tree: unknown;
+  let rng: { seed: number; counter: number } | null = null;
   try {
     tree = JSON.parse(treeJson);
-  } catch {
+    rng = rngStateOf(metadata![RNG_KEY], src);
+  } catch (e) {
     for (const t of Object.values(tensors)) t.dispose();
-    throw new CheckpointError(`load: ${opts.source ?? 'the checkpoint'}: metadata "${TREE_KEY}" is not valid JSON`);
+    throw e instanceof CheckpointError ? e : new CheckpointError(`load: ${src}: metadata "${TREE_KEY}" is not valid JSON`);
   }
   const used = new Set<string>();
   const decodeTree = (v: unknown): unknown => {
@@ -301,7 +343,7 @@ export function parseCheckpoint(bytes: Uint8Array, opts: { device?: BackendName;
       }
       if (typeof v.$number === 'string' && Object.keys(v).length === 1) return Number(v.$number);
       if (v.$undefined === true && Object.keys(v).length === 1) return undefined;
-      const o: Record<string, unknown> = {};
+      const o = dict<unknown>();
       for (const [k, x] of Object.entries(v)) o[k] = decodeTree(x);
       return o;
     }
@@ -310,11 +352,30 @@ export function parseCheckpoint(bytes: Uint8Array, opts: { device?: BackendName;
   try {
     const out = decodeTree(tree) as Record<string, any>;
     for (const [k, t] of Object.entries(tensors)) if (!used.has(k)) t.dispose();
+    // Last, once nothing can fail: a checkpoint that does not load leaves the generator alone.
+    const generator = opts.generator === undefined ? defaultGenerator : opts.generator;
+    if (rng && generator) generator.setState(rng);
     return out;
   } catch (e) {
     for (const t of Object.values(tensors)) t.dispose();
     throw e;
   }
+}
+
+/** The generator state recorded under RNG_KEY (null when absent), checked before anything uses it. */
+function rngStateOf(json: string | undefined, src: string): { seed: number; counter: number } | null {
+  if (json === undefined) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    v = null;
+  }
+  const ok = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
+  if (!isPlainObject(v) || !ok(v.seed) || !ok(v.counter)) {
+    throw new CheckpointError(`load: ${src}: metadata "${RNG_KEY}" must be { "seed": n, "counter": n } with non-negative integers, got ${JSON.stringify(json).slice(0, 80)}`);
+  }
+  return { seed: v.seed as number, counter: v.counter as number };
 }
 
 /** Disposes every tensor in a loaded checkpoint (after loadStateDict has copied them). */

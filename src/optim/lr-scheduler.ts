@@ -83,10 +83,12 @@ export abstract class LRScheduler {
    * resumed.loadStateDict(saved);                // continues at saved.lastEpoch
    */
   loadStateDict(sd: SchedulerStateDict): void {
-    for (const [k, v] of Object.entries(sd)) {
-      if (k === 'optimizer') continue;
-      (this as unknown as Record<string, unknown>)[k] = structuredClone(v);
-    }
+    const entries = Object.entries(sd).filter(([k]) => k !== 'optimizer');
+    // The state comes from a file: a key that would reach the prototype chain is refused
+    // before anything is set (assigning `__proto__` would swap the scheduler's class).
+    const bad = entries.find(([k]) => k === '__proto__' || k === 'constructor' || k === 'prototype');
+    if (bad) throw new ValueError(`${this.constructor.name}.loadStateDict`, `the state dict holds the key "${bad[0]}", which cannot be a scheduler field (corrupt or hostile checkpoint)`);
+    for (const [k, v] of entries) (this as unknown as Record<string, unknown>)[k] = structuredClone(v);
   }
 }
 

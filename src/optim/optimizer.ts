@@ -3,7 +3,7 @@
 // then runs ONE fused backend dispatch per parameter (Backend.optimStep; WGSL in
 // src/kernels/optim.ts). Subclasses only say how a group's options become an update.
 
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor, checkNoInternalOverlap } from '../tensor/tensor.ts';
 import { keep } from '../tensor/scope.ts';
 import { enableGrad, noGrad } from '../autograd/grad-mode.ts';
 import { ValueError, fmtShape } from '../errors.ts';
@@ -169,6 +169,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
         const where = `parameter ${i} of group ${gi} (shape ${fmtShape(p.shape)})`;
         if (p.disposed) throw new ValueError(this.name, `${where} was disposed`);
         if (!p.isLeaf) throw new ValueError(this.name, `${where} is no longer a leaf tensor; can't optimize it`);
+        checkNoInternalOverlap(this.name, p, `parameter ${i} of group ${gi}, `);
         if (!p.isContiguous()) throw new ValueError(this.name, `${where} is a non-contiguous view; optimize a contiguous tensor`);
         const g = p.grad;
         if (g === null) return;
@@ -269,7 +270,8 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     for (const [key, entry] of Object.entries(stateDict.state)) {
       const p = idToParam.get(Number(key));
       if (!p) throw new ValueError(`${this.name}.loadStateDict`, `state for parameter ${key}, which no group lists`);
-      const bufs: Record<string, Tensor> = {};
+      // Prototype-less: buffer names come from a file, and `bufs.__proto__ = t` on a {} would hide t.
+      const bufs = Object.create(null) as Record<string, Tensor>;
       let step = 0;
       for (const [k, v] of Object.entries(entry)) {
         if (k === 'step') {
@@ -297,7 +299,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     newOpts.forEach((g, i) => (this.paramGroups[i] = g));
     noGrad(() => {
       for (const [p, step, bufs] of incoming) {
-        const own: Record<string, Tensor> = {};
+        const own = Object.create(null) as Record<string, Tensor>;
         for (const [k, v] of Object.entries(bufs)) own[k] = keep(p.zerosLike().copy_(v));
         this.state.set(p, { step, buffers: own });
       }

@@ -5,7 +5,7 @@
 import type { DType } from '../dtype.ts';
 import type { BackendName, Storage, View } from '../backend/types.ts';
 import { AutogradError, DisposedError, ValueError, fmtShape } from '../errors.ts';
-import { contiguousStrides, isContiguous, numel, type Shape } from '../shape.ts';
+import { contiguousStrides, hasInternalOverlap, isContiguous, numel, type Shape } from '../shape.ts';
 import { AccumulateGrad, type Node } from '../autograd/graph.ts';
 import { runBackward, type BackwardOptions } from '../autograd/backward.ts';
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.ts';
@@ -254,7 +254,10 @@ export class Tensor {
     this.dispose();
   }
 
-  // ---- readback --------------------------------------------------------------------------
+  // ---- readback ----------------------------------------------------------------------------
+  // Every read takes what it needs from the tensor synchronously, before its first await: a
+  // read started before dispose() resolves (the backend keeps the storage until the copy is
+  // done), whichever of data/toArray/item/format/toDevice it is. Errors reject, never throw.
 
   /** The elements in row-major order: Float32Array (WebGPU), Float64Array (CPU) or Int32Array. */
   async data(): Promise<Float32Array | Float64Array | Int32Array> {
@@ -264,12 +267,14 @@ export class Tensor {
 
   /** The elements as nested arrays (booleans for bool tensors; a number for 0-d). */
   async toArray(): Promise<NestedArray> {
-    const flat = await this.data();
+    this.assertAlive('toArray');
     const isBool = this.dtype === 'bool';
+    const shape = this.shape;
+    const flat = await this.data();
     const build = (dim: number, off: number): NestedArray => {
-      if (dim === this.ndim) return isBool ? flat[off] !== 0 : flat[off]!;
-      const stride = numel(this.shape.slice(dim + 1));
-      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, off + i * stride));
+      if (dim === shape.length) return isBool ? flat[off] !== 0 : flat[off]!;
+      const stride = numel(shape.slice(dim + 1));
+      return Array.from({ length: shape[dim]! }, (_, i) => build(dim + 1, off + i * stride));
     };
     return build(0, 0);
   }
@@ -285,11 +290,13 @@ export class Tensor {
 
   /** PyTorch's repr: `tensor([[1., 2.]], requires_grad=True)`. */
   async format(opts: FormatOptions = {}): Promise<string> {
-    const values = await this.data();
+    this.assertAlive('format');
     const o: FormatOptions = { ...opts };
     if (this.requiresGrad) o.requiresGrad = true;
     if (this._gradFn) o.gradFn = this._gradFn.name;
-    return formatTensor(values, this.shape, this.dtype, o);
+    const dtype = this.dtype;
+    const values = await this.data();
+    return formatTensor(values, this.shape, dtype, o);
   }
 
   /** Prints `format()` to the console. */
@@ -305,10 +312,13 @@ export class Tensor {
 
   /** A copy on another device (`'cpu'`: the float64 reference; `'webgpu'`). */
   async toDevice(device: BackendName): Promise<Tensor> {
+    this.assertAlive('toDevice');
+    const dtype = this.dtype;
+    const leafWithGrad = this.requiresGrad && this.isLeaf;
+    const backend = getBackend(device);
     const data = await this.data();
-    const s = getBackend(device).upload(data, this.dtype);
-    const t = new Tensor(s, this.shape);
-    if (this.requiresGrad && this.isLeaf) t.requiresGrad_(true);
+    const t = new Tensor(backend.upload(data, dtype), this.shape);
+    if (leafWithGrad) t.requiresGrad_(true);
     return t;
   }
 
@@ -781,6 +791,21 @@ export function checkInPlace(op: string, t: Tensor): void {
       t.isLeaf
         ? `${op}: a leaf tensor that requires grad (shape ${fmtShape(t.shape)}) is being used in an in-place operation; wrap the update in noGrad(() => …)`
         : `${op}: in-place operations on tensors that are part of the autograd graph are not supported (shape ${fmtShape(t.shape)}); use the out-of-place op`,
+    );
+  }
+}
+
+/**
+ * Refuses an in-place write into a view whose elements share memory (an `expand`ed tensor):
+ * the result would depend on the order the GPU writes in. PyTorch refuses with the same words.
+ * `which` names the tensor in the message ('parameter 0 of group 0, ').
+ */
+export function checkNoInternalOverlap(op: string, t: Tensor, which = ''): void {
+  if (hasInternalOverlap(t.shape, t.strides)) {
+    throw new ValueError(
+      op,
+      `unsupported operation: more than one element of the written-to tensor (${which}shape ${fmtShape(t.shape)}, strides ${fmtShape(t.strides)}) refers to a single memory location. ` +
+        'Please clone() the tensor before performing the operation.',
     );
   }
 }

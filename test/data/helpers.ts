@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { constants as zlibConstants, crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { encodeIdx } from '../../src/data/idx.ts';
 
 /** The full MNIST files; CI keeps shared/ beside the repo. */
@@ -40,4 +40,25 @@ export function fakeFolder(opts: { gzip?: boolean; layout?: 'flat' | 'torchvisio
     write(`${prefix}-labels-idx1-ubyte`, s.labels);
   }
   return root;
+}
+
+/**
+ * A valid gzip file of `head` followed by `zeroMiB` MiB of zeros, built without compressing them:
+ * one 1 MiB segment deflated once with a full flush (byte-aligned, no back-references out of
+ * it) is repeated, then an empty final block and the CRC-32 / size trailer. 256 MiB of output
+ * costs about 256 KB of file: a gzip bomb for the tests, made in milliseconds.
+ */
+export function gzipBomb(head: Uint8Array, zeroMiB: number): Uint8Array {
+  const flush = { finishFlush: zlibConstants.Z_FULL_FLUSH };
+  const zeros = Buffer.alloc(1 << 20);
+  const first = deflateRawSync(head, flush);
+  const segment = deflateRawSync(zeros, flush);
+  let crc = crc32(head);
+  for (let i = 0; i < zeroMiB; i++) crc = crc32(zeros, crc);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE((head.length + zeroMiB * (1 << 20)) % 2 ** 32, 4);
+  const gzipHeader = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+  const finalBlock = Buffer.from([0x03, 0x00]); // BFINAL=1, fixed Huffman, end of block
+  return Buffer.concat([gzipHeader, first, ...Array<Buffer>(zeroMiB).fill(segment), finalBlock, trailer]);
 }

@@ -4,8 +4,8 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DataError, encodeIdx, FashionMNIST, gunzip, HostTensor, MNIST, parseIdx } from '../../src/data/index.ts';
-import { fakeFolder, fakeSplit } from './helpers.ts';
+import { DataError, encodeIdx, FashionMNIST, gunzip, gunzipIdx, HostTensor, MNIST, parseIdx } from '../../src/data/index.ts';
+import { fakeFolder, fakeSplit, gzipBomb } from './helpers.ts';
 
 describe('parseIdx', () => {
   it('reads a generated 3-D uint8 file: magic, dims, row-major bytes (no copy)', () => {
@@ -127,5 +127,85 @@ describe('MNIST / FashionMNIST file loaders', () => {
     // Nothing there.
     expect(() => new MNIST({ root: join(root, 'nope') })).toThrow(/MNIST: no train-images-idx3-ubyte\[\.gz\] found \(.*nope is not a folder\)/);
     expect(() => new MNIST({})).toThrow(/MNIST: needs \{ root/);
+  });
+});
+
+describe('gzipped IDX files are inflated no further than their header declares', () => {
+  // An images header promising 1 × 2 × 2 uint8 (4 bytes of data), followed by 256 MiB of
+  // zeros: a 260 KB file. Inflating it whole before the size check took seconds and the
+  // memory of the whole stream; a bounded inflate stops one chunk past the declared 20 bytes.
+  const head = new Uint8Array([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2]);
+  const bomb = gzipBomb(head, 256);
+  const tooBig = /inflates to more than its header declares \(1 × 2 × 2 uint8: 20 bytes with the header\)/;
+  /** Peak resident memory growth in MiB while `fn` runs (maxRSS is in KiB). */
+  const peakGrowth = async (fn: () => unknown): Promise<number> => {
+    const before = process.resourceUsage().maxRSS;
+    await fn();
+    return (process.resourceUsage().maxRSS - before) / 1024;
+  };
+  const labels = encodeIdx(new Uint8Array([3]), [1]);
+  /** The same gzip stream with an FCOMMENT of `n` bytes in its header (its header has no other optional field). */
+  const withComment = (z: Uint8Array, n: number): Uint8Array =>
+    Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0x10, 0, 0, 0, 0, 0, 0xff]), Buffer.alloc(n, 0x41), Buffer.from([0]), z.subarray(10)]);
+
+  it('Node loaders (files as bytes, and files in a folder) stop at once with a DataError', async () => {
+    let err: unknown;
+    const growth = await peakGrowth(() => {
+      try {
+        new MNIST({ files: { images: bomb, labels } });
+      } catch (e) {
+        err = e;
+      }
+    });
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as Error).message).toMatch(tooBig);
+    expect(growth).toBeLessThan(64);
+
+    // Behind 40 KB of gzip comment, the first prefix that reaches the header inflates to far
+    // more than one header pass may produce: the search narrows the prefix instead.
+    expect(() => new MNIST({ files: { images: withComment(bomb, 40_000), labels } })).toThrow(tooBig);
+
+    const root = fakeFolder({ gzip: true });
+    writeFileSync(join(root, 'train-images-idx3-ubyte.gz'), bomb);
+    expect(() => new MNIST({ root })).toThrow(new RegExp(`^${join(root, 'train-images-idx3-ubyte.gz')}: ${tooBig.source}`));
+  });
+
+  it('gunzipIdx (the browser path, DecompressionStream) stops at once too', async () => {
+    let err: unknown;
+    const growth = await peakGrowth(() => gunzipIdx(bomb, 'bomb.gz').catch((e: unknown) => (err = e)));
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as Error).message).toMatch(new RegExp(`^bomb\.gz: ${tooBig.source}`));
+    expect(growth).toBeLessThan(64);
+  });
+
+  it('a header that is not IDX fails before the rest is inflated (a bomb of zeros)', async () => {
+    const zeros = gzipBomb(new Uint8Array(0), 256);
+    expect(() => new MNIST({ files: { images: zeros, labels } })).toThrow(/is not an IDX file: unknown element type 0x00/);
+    await expect(gunzipIdx(zeros, 'z')).rejects.toThrow(/^z: is not an IDX file: unknown element type 0x00/);
+  });
+
+  it('a stream shorter than its header declares is truncated; one shorter than a header too', async () => {
+    const { images } = fakeSplit(3);
+    const cut = gzipSync(images.subarray(0, images.length - 2));
+    const short = /is truncated: its header declares 3 × 4 × 3 uint8: 52 bytes with the header, but the gzip stream inflates to only 50/;
+    expect(() => new MNIST({ files: { images: cut, labels } })).toThrow(short);
+    await expect(gunzipIdx(cut, 'cut')).rejects.toThrow(short);
+    const stub = gzipSync(images.subarray(0, 9));
+    expect(() => new MNIST({ files: { images: stub, labels } })).toThrow(/is truncated: the gzip stream inflates to only 9 bytes, too short for its IDX header/);
+    await expect(gunzipIdx(stub, 'stub')).rejects.toThrow(/^stub: is truncated: the gzip stream inflates to only 9 bytes/);
+  });
+
+  it('well-formed files still load, and a header after a long gzip comment is still found', async () => {
+    const s = fakeSplit(6);
+    expect(Array.from(await gunzipIdx(gzipSync(s.images)))).toEqual(Array.from(s.images));
+    expect(await gunzipIdx(s.images)).toBe(s.images);
+    // FCOMMENT: 64 KB of gzip header before the first deflate byte (the header search grows its prefix).
+    expect(new MNIST({ files: { images: withComment(gzipSync(s.images), 65536), labels: s.labels } }).length).toBe(6);
+  });
+
+  it('gunzip takes a maxBytes bound for other gzip data', async () => {
+    const z = gzipBomb(new Uint8Array(0), 64);
+    await expect(gunzip(z, 'z', { maxBytes: 1000 })).rejects.toThrow(/^z: gzip stream inflates to more than the 1000 bytes allowed/);
+    expect((await gunzip(gzipSync(new Uint8Array(10)), 'small', { maxBytes: 10 })).length).toBe(10);
   });
 });

@@ -7,6 +7,7 @@ import {
 } from '../../src/data/index.ts';
 import { hostUniforms } from '../../src/data/philox-host.ts';
 import { useGpu } from '../helpers/gpu.ts';
+import { collectGarbage } from '../helpers/gc.ts';
 import { fakeSplit } from './helpers.ts';
 
 useGpu();
@@ -128,6 +129,7 @@ describe('DataLoader', () => {
 
   it('leaves no tensor behind: breaking early frees the prefetched batch; autoDispose frees each batch', async () => {
     const ds = new Counting(40);
+    await collectGarbage(); // earlier tests' garbage must not be finalized inside the measured window
     const live0 = memory().liveTensors;
     for await (const [x, y] of new DataLoader(ds, { batchSize: 4 })) {
       await new Promise((r) => setImmediate(r));

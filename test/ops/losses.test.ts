@@ -9,6 +9,7 @@ import {
 import { softmaxTuning } from '../../src/kernels/softmax.ts';
 import { lossTuning } from '../../src/kernels/losses.ts';
 import { useGpu } from '../helpers/gpu.ts';
+import { collectGarbage } from '../helpers/gc.ts';
 import { hostValues, input } from '../helpers/data.ts';
 
 useGpu();
@@ -343,6 +344,7 @@ describe('loss memory', () => {
       });
     step();
     await x.data();
+    await collectGarbage(); // earlier tests' garbage must not be finalized inside the measured window
     const before = memory();
     for (let i = 0; i < 5; i++) step();
     await x.data();

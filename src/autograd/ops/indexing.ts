@@ -19,7 +19,7 @@ import type { View } from '../../backend/types.ts';
 import type { IndexCheck, IndexOperand } from '../../backend/indexing.ts';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../../errors.ts';
 import { broadcastShapes, broadcastStrides, normDim, numel, sameShape, type Shape } from '../../shape.ts';
-import { Tensor, checkInPlace } from '../../tensor/tensor.ts';
+import { Tensor, checkInPlace, checkNoInternalOverlap } from '../../tensor/tensor.ts';
 import { apply, type OpDef } from '../function.ts';
 import { isGradEnabled } from '../grad-mode.ts';
 import { backendOf, sumTo, wrap } from './common.ts';
@@ -343,9 +343,7 @@ export function scatterAdd_(x: Tensor, dim: number, index: Tensor, src: Tensor):
   checkInPlace('scatterAdd_', x);
   const be = backendOf('scatterAdd_', x, index, src);
   const d = gatherDims('scatterAdd_', x, dim, index, src);
-  if (x.shape.some((n, i) => n > 1 && x.strides[i] === 0)) {
-    throw new ValueError('scatterAdd_', `the destination (shape ${fmtShape(x.shape)}, strides ${fmtShape(x.strides)}) has elements sharing memory (an expanded view); clone() it first`);
-  }
+  checkNoInternalOverlap('scatterAdd_', x);
   // A source or index aliasing the destination would be read while it is written: copy it first.
   const s = src.storage === x.storage ? copyOf(src) : src;
   const i = index.storage === x.storage ? copyOf(index) : index;

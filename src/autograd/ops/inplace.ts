@@ -1,5 +1,6 @@
 // In-place ops (add_, sub_, mul_, div_, fill_, copy_). They are not recorded: on a tensor
 // that requires grad they are allowed only inside noGrad (optimizer updates), as in PyTorch.
+// Writes of distinct values into an expanded (self-overlapping) view are refused, as in PyTorch.
 // Each validates everything first, then writes, then bumps the storage version so a saved
 // tensor modified later is caught by backward.
 
@@ -7,7 +8,7 @@ import { promote, scalarResult } from '../../dtype.ts';
 import type { BinaryOp } from '../../backend/types.ts';
 import { DTypeError, ShapeError, fmtShape } from '../../errors.ts';
 import { broadcastShapes, broadcastStrides, contiguousStrides, sameShape } from '../../shape.ts';
-import { checkInPlace, type Tensor, type TensorOrScalar } from '../../tensor/tensor.ts';
+import { checkInPlace, checkNoInternalOverlap, type Tensor, type TensorOrScalar } from '../../tensor/tensor.ts';
 import { backendOf } from './common.ts';
 
 const OPS: Record<'add_' | 'sub_' | 'mul_' | 'div_', BinaryOp> = { add_: 'add', sub_: 'sub', mul_: 'mul', div_: 'div' };
@@ -24,6 +25,7 @@ function operandFor(op: string, t: Tensor, x: TensorOrScalar) {
 
 export function binaryInPlace(op: 'add_' | 'sub_' | 'mul_' | 'div_', t: Tensor, other: TensorOrScalar, alpha: number): void {
   checkInPlace(op, t);
+  checkNoInternalOverlap(op, t);
   const be = backendOf(op, t, other);
   const bop = OPS[op];
   let result = typeof other === 'number' ? scalarResult(t.dtype, other * alpha) : promote(t.dtype, other.dtype);
@@ -51,6 +53,7 @@ export function binaryInPlace(op: 'add_' | 'sub_' | 'mul_' | 'div_', t: Tensor, 
   t.storage.version++;
 }
 
+/** Every element set to `value`; allowed on an expanded view, as in PyTorch (each write stores the same value). */
 export function fill_(t: Tensor, value: number): void {
   checkInPlace('fill_', t);
   t.storage.backend.copy(t.layout, value);
@@ -64,6 +67,8 @@ export function copy_(t: Tensor, src: TensorOrScalar): void {
   if (typeof src === 'number') {
     be.copy(t.layout, src);
   } else {
+    // A number fills (well defined on an expanded view); a tensor writes distinct values.
+    checkNoInternalOverlap('copy_', t);
     const operand = operandFor('copy_', t, src);
     if (src.storage === t.storage) {
       const tmp = src.clone();

@@ -144,6 +144,25 @@ function unravel(i: number, shape: Shape): number[] {
   return c;
 }
 
+/**
+ * The error for a class-index target out of range. Built outside classLoss on purpose: the check
+ * lives in the graph node's attrs, and a closure made inside classLoss would keep its whole scope
+ * (the input and target tensors) alive for as long as the node lives.
+ */
+function targetCheck(op: 'crossEntropy' | 'nllLoss', inputShape: Shape, rowShape: Shape, ignoreIndex: number): TargetCheck {
+  const cd = inputShape.length === 1 ? 0 : 1;
+  const C = inputShape[cd]!;
+  const what = op === 'crossEntropy' ? 'logits' : 'log-probabilities';
+  return {
+    error: (row, value) =>
+      new ValueError(
+        op,
+        `target ${value} at position [${unravel(row, rowShape).join(', ')}] is out of range for ${C} classes ` +
+          `(${what} shape ${fmtShape(inputShape)}): class indices must lie in [0, ${C - 1}]${ignoreIndex < 0 || ignoreIndex >= C ? ` or equal ignoreIndex ${ignoreIndex}` : ''}`,
+      ),
+  };
+}
+
 function classLoss(
   op: 'crossEntropy' | 'nllLoss', input: Tensor, target: Tensor,
   o: { reduction?: LossReduction; ignoreIndex?: number; labelSmoothing?: number; weight?: Tensor | null },
@@ -194,14 +213,7 @@ function classLoss(
     checkConstant(op, 'weight', weight);
   }
   backendOf(op, input, target, ...(weight ? [weight] : []));
-  const check: TargetCheck = {
-    error: (row, value) =>
-      new ValueError(
-        op,
-        `target ${value} at position [${unravel(row, rowShape).join(', ')}] is out of range for ${C} classes ` +
-          `(${what} shape ${fmtShape(input.shape)}): class indices must lie in [0, ${C - 1}]${ignoreIndex < 0 || ignoreIndex >= C ? ` or equal ignoreIndex ${ignoreIndex}` : ''}`,
-      ),
-  };
+  const check = targetCheck(op, input.shape, rowShape, ignoreIndex);
   const opts: ClassLossOptions = { kind: op === 'crossEntropy' ? 'ce' : 'nll', classDim: cd, probTargets, reduction, ignoreIndex, labelSmoothing: eps, check };
   const attrs: ClassAttrs = { opts, rowShape, hasWeight: weight !== null, stats: null };
   try {
@@ -209,6 +221,7 @@ function classLoss(
   } finally {
     // backward holds its own alias when it was recorded; this reference is forward's.
     attrs.stats?.dispose();
+    attrs.stats = null;
   }
 }
 

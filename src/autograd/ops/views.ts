@@ -83,7 +83,13 @@ function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
   return out;
 }
 
+// Backward closures of views are module-level or made by small factories (sliceGrad,
+// permuteGrad), never inline in the op: an inline closure keeps the op's whole scope alive,
+// input tensor included, for as long as the graph node lives.
 const reshapeGrad = (g: Tensor, s: readonly number[]) => g.reshape(s);
+const identityGrad = (g: Tensor) => g;
+/** d expand = the gradient summed over the stretched dims. */
+const expandGrad = (g: Tensor, s: readonly number[]) => sumTo(g, s);
 
 /** A view with `shape`; throws when the strides make that impossible without a copy. */
 export function view(x: Tensor, shape: readonly number[]): Tensor {
@@ -114,16 +120,23 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (d.length !== x.ndim || new Set(d).size !== d.length) {
     throw new ShapeError('permute', `dims ${fmtShape(dims)} are not a permutation of the ${x.ndim} dims of a tensor of shape ${fmtShape(x.shape)}`);
   }
-  const inverse = new Array<number>(d.length);
-  d.forEach((k, i) => (inverse[k] = i));
-  return makeView('permute', x, d.map((k) => x.shape[k]!), d.map((k) => x.strides[k]!), x.offset, (g) => g.permute(inverse));
+  return makeView('permute', x, d.map((k) => x.shape[k]!), d.map((k) => x.strides[k]!), x.offset, permuteGrad(d));
+}
+
+/** d permute(dims) = the gradient permuted back by the inverse permutation. */
+function permuteGrad(dims: readonly number[]): ViewAttrs['grad'] {
+  // Made here, not inline in permute(): a closure keeps its whole scope alive, and the node
+  // holding it must not keep the input tensor alive.
+  const inverse = new Array<number>(dims.length);
+  dims.forEach((k, i) => (inverse[k] = i));
+  return (g) => g.permute(inverse);
 }
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   const n = Math.max(x.ndim, 1);
   const a = normDim('transpose', dim0, n);
   const b = normDim('transpose', dim1, n);
-  if (x.ndim < 2) return makeView('transpose', x, x.shape, x.strides, x.offset, (g) => g);
+  if (x.ndim < 2) return makeView('transpose', x, x.shape, x.strides, x.offset, identityGrad);
   const dims = x.shape.map((_, i) => i);
   dims[a] = b;
   dims[b] = a;
@@ -184,7 +197,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     outShape.push(size);
     strides.push(j >= 0 && have === size ? x.strides[j]! : 0);
   });
-  return makeView('expand', x, outShape, strides, x.offset, (g, s) => sumTo(g, s));
+  return makeView('expand', x, outShape, strides, x.offset, expandGrad);
 }
 
 /** Python-style slice bounds clamped to [0, size]. */
@@ -246,7 +259,7 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
 /** A contiguous copy, or a free view when the tensor already is contiguous. */
 export function contiguous(x: Tensor): Tensor {
   x.assertAlive('contiguous');
-  if (x.isContiguous()) return makeView('contiguous', x, x.shape, x.strides, x.offset, (g) => g);
+  if (x.isContiguous()) return makeView('contiguous', x, x.shape, x.strides, x.offset, identityGrad);
   return x.clone();
 }
 

@@ -47,9 +47,10 @@ export const cpuBackend: Backend = {
     return wrap(dtype, new Float64Array(numel)); // zero-filled, though callers may not rely on it
   },
 
-  read(x: View): Promise<Float64Array | Int32Array> {
+  // async: a failure rejects the promise, as on WebGPU, instead of throwing at the call.
+  async read(x: View): Promise<Float64Array | Int32Array> {
     const values = gather('cpu.read', x);
-    return Promise.resolve(x.storage.dtype === 'float32' ? values : Int32Array.from(values));
+    return x.storage.dtype === 'float32' ? values : Int32Array.from(values);
   },
 
   unary: (op, x, outDtype) => wrap(outDtype, unary(op, x, outDtype)),
