@@ -89,7 +89,8 @@ export class BufferPool {
         throw new DeviceLimitError('alloc', 'maxBufferSize', bytes, this.maxBufferSize,
           `a buffer of ${fmtBytes(bytes)} exceeds this device's maxBufferSize of ${fmtBytes(this.maxBufferSize)}; use smaller tensors (split the batch or the data into parts that fit)`);
       }
-      size = Math.ceil(bytes / 16) * 16;
+      // Within the limit (which need not be a multiple of 16, lavapipe's is 2^32 - 1).
+      size = Math.min(Math.ceil(bytes / 16) * 16, Math.floor(this.maxBufferSize / 4) * 4);
     }
     const list = this.free.get(size);
     let buf = list?.pop();
