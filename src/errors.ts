@@ -64,6 +64,40 @@ export class DeviceError extends WebgradError {
   override name = 'DeviceError';
 }
 
+/**
+ * An op whose operands or output exceed a device limit and that cannot be split to fit, raised
+ * where the op is called and before anything is recorded or allocated (queued work and
+ * memory() are untouched): `matmul: an operand of 167772160 bytes (160 MiB) exceeds this
+ * device's maxStorageBufferBindingSize of 134217728 bytes (128 MiB); …`.
+ */
+export class DeviceLimitError extends DeviceError {
+  /** `'DeviceLimitError'`, so `e.name` tells the kind of error. */
+  override name = 'DeviceLimitError';
+  constructor(
+    /** The op at fault, e.g. `'matmul'`. */
+    readonly op: string,
+    /** The WebGPU limit exceeded, e.g. `'maxStorageBufferBindingSize'`. */
+    readonly limit: string,
+    /** The size asked for (bytes). */
+    readonly bytes: number,
+    /** The device's value of that limit (bytes). */
+    readonly max: number,
+    message: string,
+  ) {
+    super(`${op}: ${message}`);
+  }
+}
+
+/**
+ * Use of a WebGPU device that was lost (driver reset, `device.destroy()`) or shut down: the
+ * tensors that lived on it are gone. `await init()` opens a new device; recreate the tensors
+ * on it (from their source data or a checkpoint).
+ */
+export class DeviceLostError extends DeviceError {
+  /** `'DeviceLostError'`, so `e.name` tells the kind of error. */
+  override name = 'DeviceLostError';
+}
+
 /** Formats a shape the way every message in webgrad does: `[2, 3]`. */
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

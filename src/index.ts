@@ -24,6 +24,7 @@ export {
   type CreateOptions, type RandomOptions, type TensorData,
 } from './tensor/creation.ts';
 export { init, shutdown, getBackend, adapterInfo, defaultDevice, setDefaultDevice, type InitOptions } from './tensor/backends.ts';
+export type { LimitCaps } from './device/limits.ts';
 export { manualSeed, Generator, defaultGenerator } from './tensor/random.ts';
 export { scope, keep } from './tensor/scope.ts';
 export { formatTensor, type FormatOptions } from './tensor/format.ts';
@@ -49,4 +50,4 @@ export type { Node } from './autograd/graph.ts';
 export type { DType } from './dtype.ts';
 export type { FusedActivation } from './backend/fused-activation.ts';
 export type { BackendName, MemoryStats } from './backend/types.ts';
-export { WebgradError, ShapeError, DTypeError, ValueError, DisposedError, AutogradError, DeviceError } from './errors.ts';
+export { WebgradError, ShapeError, DTypeError, ValueError, DisposedError, AutogradError, DeviceError, DeviceLimitError, DeviceLostError } from './errors.ts';

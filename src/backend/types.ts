@@ -103,6 +103,12 @@ export interface MemoryStats {
 export interface Backend {
   /** Which backend this is; also every storage's and tensor's `device`. */
   readonly name: BackendName;
+  /**
+   * The error that using this backend's tensors raises once its device is gone (WebGPU after a
+   * device loss or shutdown()), else null. Two tensors of one device name but different backends
+   * are told apart with it.
+   */
+  lostError?(): Error | null;
 
   /** A new storage holding `data` converted to `dtype`. */
   upload(data: ArrayLike<number>, dtype: DType): Storage;

@@ -2,6 +2,7 @@
 // `webgpu` package (Dawn) in Node. Knows nothing of tensors or kernels.
 
 import { DeviceError } from '../errors.ts';
+import { requiredLimits } from './limits.ts';
 
 export interface AcquireOptions {
   /** 'high-performance' by default. */
@@ -58,21 +59,13 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<Acquired
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   if (!adapter) throw new DeviceError(`webgrad: no WebGPU adapter found. ${HOW_TO_INSTALL}`);
 
-  const l = adapter.limits;
-  const requiredLimits: Record<string, number> = {
-    maxBufferSize: l.maxBufferSize,
-    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-    maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
-    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-    maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-    maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-    maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
-  };
+  // The adapter's real limits, not WebGPU's defaults (src/device/limits.ts lists them).
+  const limits = requiredLimits(adapter.limits);
   // 'subgroups' lets the matmul/conv register kernels share loads across lanes; 'timestamp-query' times autotune candidates.
   const requiredFeatures = (['shader-f16', 'timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+    device = await adapter.requestDevice({ requiredLimits: limits, requiredFeatures });
   } catch (e) {
     throw new DeviceError(`webgrad: the adapter refused to open a device: ${(e as Error).message}`);
   }

@@ -6,12 +6,42 @@
 // after A. The one hazard is queue.writeBuffer, which jumps ahead of commands still being
 // recorded; the runtime flushes before uploading into a buffer the open batch uses.
 
+import { DeviceLimitError } from '../errors.ts';
+import { fmtBytes } from './limits.ts';
+
 /** A pooled buffer; `lastBatch` is the id of the last command batch that used it. */
 export interface PooledBuffer {
   readonly buffer: GPUBuffer;
-  /** Capacity in bytes (its size class). */
+  /** Capacity in bytes (its size class); for a window, the bytes it binds. */
   readonly size: number;
+  /** Set on a window (BufferWindow): where its range starts in `buffer`, in bytes. */
+  readonly offset?: number;
   lastBatch: number;
+}
+
+/**
+ * A range of a pooled buffer that kernels bind on their own, so a tensor larger than one
+ * storage binding can be processed piece by piece (src/kernels/split.ts). The offset must be a
+ * multiple of minStorageBufferOffsetAlignment; batches are recorded on the whole buffer, so the
+ * runtime's write hazard check still sees them.
+ */
+export class BufferWindow implements PooledBuffer {
+  readonly root: PooledBuffer;
+  readonly offset: number;
+  constructor(parent: PooledBuffer, offset: number, readonly size: number) {
+    // A window of a window is a window of the root buffer.
+    this.root = parent instanceof BufferWindow ? parent.root : parent;
+    this.offset = (parent.offset ?? 0) + offset;
+  }
+  get buffer(): GPUBuffer {
+    return this.root.buffer;
+  }
+  get lastBatch(): number {
+    return this.root.lastBatch;
+  }
+  set lastBatch(v: number) {
+    this.root.lastBatch = v;
+  }
 }
 
 /**
@@ -29,6 +59,8 @@ export function sizeClass(bytes: number): number {
 export class BufferPool {
   private readonly free = new Map<number, PooledBuffer[]>();
   private freeBytes = 0;
+  /** Released past the cache limit, destroyed at the next sweep(). */
+  private doomed: GPUBuffer[] = [];
   /** Buffers handed out and not yet released. */
   liveBuffers = 0;
   bytesInUse = 0;
@@ -40,10 +72,26 @@ export class BufferPool {
     private readonly usage: GPUBufferUsageFlags,
     /** Free bytes kept for reuse; beyond this, released buffers are destroyed. */
     private readonly maxCachedBytes = 1 << 30,
+    /** The device's maxBufferSize: larger requests throw a DeviceLimitError before anything is allocated. */
+    private readonly maxBufferSize = Infinity,
+    /**
+     * The largest storage binding: a request that fits one is never rounded up past it, so a
+     * tensor that fits a binding is bound whole.
+     */
+    private readonly maxBinding = Infinity,
   ) {}
 
   acquire(bytes: number): PooledBuffer {
-    const size = sizeClass(bytes);
+    let size = sizeClass(bytes);
+    if (size > this.maxBinding && bytes <= this.maxBinding) size = Math.max(64, Math.ceil(bytes / 16) * 16);
+    else if (size > this.maxBufferSize) {
+      if (bytes > this.maxBufferSize) {
+        throw new DeviceLimitError('alloc', 'maxBufferSize', bytes, this.maxBufferSize,
+          `a buffer of ${fmtBytes(bytes)} exceeds this device's maxBufferSize of ${fmtBytes(this.maxBufferSize)}; use smaller tensors (split the batch or the data into parts that fit)`);
+      }
+      // Within the limit (which need not be a multiple of 16, lavapipe's is 2^32 - 1).
+      size = Math.min(Math.ceil(bytes / 16) * 16, Math.floor(this.maxBufferSize / 4) * 4);
+    }
     const list = this.free.get(size);
     let buf = list?.pop();
     if (buf) this.freeBytes -= size;
@@ -60,7 +108,9 @@ export class BufferPool {
     this.liveBuffers--;
     this.bytesInUse -= buf.size;
     if (this.freeBytes + buf.size > this.maxCachedBytes) {
-      buf.buffer.destroy();
+      // Not destroyed yet: commands still being recorded may use it, and a destroyed buffer
+      // makes Dawn drop the whole batch at submit. The runtime calls sweep() after submitting.
+      this.doomed.push(buf.buffer);
       this.bytesAllocated -= buf.size;
       return;
     }
@@ -70,8 +120,18 @@ export class BufferPool {
     this.freeBytes += buf.size;
   }
 
+  /**
+   * Destroys the buffers released past the cache limit. Call once the commands recorded before
+   * their release are submitted: WebGPU keeps a destroyed buffer alive for submitted work.
+   */
+  sweep(): void {
+    for (const b of this.doomed) b.destroy();
+    this.doomed = [];
+  }
+
   /** Destroys every cached free buffer (live ones are untouched). */
   trim(): void {
+    this.sweep();
     for (const list of this.free.values()) for (const b of list) b.buffer.destroy();
     this.bytesAllocated -= this.freeBytes;
     this.freeBytes = 0;

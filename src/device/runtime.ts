@@ -3,9 +3,10 @@
 // `maxBatch` dispatches, never one submit per op. Uniforms of a batch live in one arena
 // buffer uploaded once at submit. Knows nothing of tensors' meaning.
 
-import { DeviceError } from '../errors.ts';
+import { DeviceError, DeviceLimitError, DeviceLostError } from '../errors.ts';
 import { BufferPool, type PooledBuffer } from './buffer-pool.ts';
 import { Autotuner, type AutotuneMode } from './autotune.ts';
+import { fmtBytes, readLimits, type DeviceLimits, type LimitCaps } from './limits.ts';
 
 /** A compiled compute pipeline and the name used in error messages. */
 export interface Kernel {
@@ -84,6 +85,11 @@ export class GpuRuntime {
   private failure: Error | null = null;
   private lostReason: string | null = null;
   private destroyed = false;
+  /** The device's limits and features, read once (see src/device/limits.ts); kernels plan from these. */
+  readonly limits: DeviceLimits;
+  /** limits.maxStorageBufferBindingSize, kept in a field for dispatch()'s per-binding check. */
+  private readonly maxBinding: number;
+  private readonly maxStorageBuffers: number;
   /** Counters for benchmarks and tests. */
   readonly stats = { dispatches: 0, submits: 0, pipelinesCompiled: 0 };
   /** Per-adapter kernel selection (src/device/autotune.ts); kernel families ask it which variant to run. */
@@ -95,7 +101,6 @@ export class GpuRuntime {
   private timings: { slot: number; resolve: (ms: number) => void; reject: (e: Error) => void }[] = [];
   private timing = false;
   private readonly maxWorkgroups: number;
-  private readonly timestamps: boolean;
 
   constructor(
     readonly device: GPUDevice,
@@ -104,30 +109,67 @@ export class GpuRuntime {
     readonly maxBatch = 128,
     /** Autotuning mode; WEBGRAD_AUTOTUNE decides when not given. */
     autotune?: AutotuneMode,
+    /** Limits to plan with below the device's own (tests of the large-tensor paths). */
+    caps: LimitCaps = {},
   ) {
     // Read once: each access of device.limits / device.features crosses into Dawn (µs per dispatch).
-    this.maxWorkgroups = device.limits.maxComputeWorkgroupsPerDimension;
-    this.timestamps = device.features.has('timestamp-query');
+    this.limits = readLimits(device, caps);
+    this.maxWorkgroups = this.limits.maxComputeWorkgroupsPerDimension;
+    this.maxBinding = this.limits.maxStorageBufferBindingSize;
+    this.maxStorageBuffers = this.limits.maxStorageBuffersPerShaderStage;
     this.tuner = new Autotuner(this, autotune);
-    this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
-    this.stagingPool = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 64 << 20);
+    this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, undefined, this.limits.maxBufferSize, this.maxBinding);
+    this.stagingPool = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 64 << 20, this.limits.maxBufferSize);
     this.arena = device.createBuffer({ size: ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    void device.lost.then((info) => {
-      if (!this.destroyed) this.lostReason = `${info.reason}: ${info.message}`;
-    });
+    device.lost.then(
+      (info) => {
+        if (!this.destroyed) this.lostReason = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
+      },
+      () => {},
+    );
     device.addEventListener?.('uncapturederror', (ev) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
       this.failure ??= new DeviceError(`webgrad: WebGPU error: ${err.message}`);
     });
   }
 
-  get limits(): GPUSupportedLimits {
-    return this.device.limits;
+  /** True once the device is lost or the runtime destroyed: nothing runs on it any more (init() opens a new one). */
+  get lost(): boolean {
+    return this.lostReason !== null || this.destroyed;
+  }
+
+  /**
+   * The error for using this runtime's device after it was lost or shut down: for one of its
+   * tensors, or (`forNewTensors`) for creating tensors before init() opened a new device.
+   */
+  lostError(forNewTensors = false): DeviceLostError {
+    const why = this.destroyed ? 'was shut down (shutdown())' : `was lost (${this.lostReason})`;
+    return new DeviceLostError(
+      forNewTensors
+        ? `webgrad: the WebGPU device ${why}. Call \`await init()\` to open a new device before creating tensors; tensors of the old device are gone and must be recreated.`
+        : `webgrad: this tensor belongs to a WebGPU device that ${why}; its data is gone. ` +
+          'Call `await init()` to open a new device, then recreate the tensor on it (from its source data or a checkpoint).',
+    );
+  }
+
+  /**
+   * Resolves true once the device is known to be lost, or false after `ms` without news. Dawn
+   * reports a loss asynchronously, so a failure seen first (a rejected mapAsync) waits on this.
+   */
+  async waitLost(ms = 50): Promise<boolean> {
+    if (this.lost) return true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const lost = await Promise.race([
+      this.device.lost.then(() => true, () => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
+    ]);
+    clearTimeout(timer);
+    return lost || this.lost;
   }
 
   /** Throws if the device was lost or an earlier batch failed, so no op runs on a broken device. */
   check(): void {
-    if (this.lostReason) throw new DeviceError(`webgrad: the WebGPU device was lost (${this.lostReason}); call init() again`);
+    if (this.lostReason !== null || this.destroyed) throw this.lostError();
     if (this.failure) {
       const f = this.failure;
       this.failure = null;
@@ -156,9 +198,12 @@ export class GpuRuntime {
     const layout = explicit ? this.device.createPipelineLayout({ label: name, bindGroupLayouts: [explicit] }) : 'auto';
     const pipeline = this.device.createComputePipeline({ label: name, layout, compute: { module, entryPoint: 'main' } });
     this.pendingChecks.push(
-      this.device.popErrorScope().then((err) => {
-        if (err) this.failure ??= new DeviceError(`webgrad: kernel '${name}' failed to compile: ${err.message}\n--- WGSL ---\n${code}`);
-      }),
+      this.device.popErrorScope().then(
+        (err) => {
+          if (err) this.failure ??= new DeviceError(`webgrad: kernel '${name}' failed to compile: ${err.message}\n--- WGSL ---\n${code}`);
+        },
+        () => {}, // device lost: reported on its own
+      ),
     );
     const k: Kernel = { name, pipeline, layout: explicit ?? pipeline.getBindGroupLayout(0), dynamicUniform: !!explicit, id: this.nextId++ };
     this.pipelines.set(source, k);
@@ -176,6 +221,21 @@ export class GpuRuntime {
     if (x === 0 || y === 0 || z === 0) return;
     const max = this.maxWorkgroups;
     if (x > max || y > max || z > max) throw new DeviceError(`webgrad: kernel '${k.name}' asked for ${x}×${y}×${z} workgroups (limit ${max} per dim)`);
+    // Validated here, before anything is recorded: Dawn would reject the bind group and with it
+    // the whole batch, dropping the other ops queued in it. Plain numbers, no call into Dawn.
+    // (Ops split what exceeds a binding before they get here: src/kernels/split.ts.)
+    if (buffers.length > this.maxStorageBuffers) {
+      throw new DeviceLimitError(k.name, 'maxStorageBuffersPerShaderStage', buffers.length, this.maxStorageBuffers,
+        `kernel binds ${buffers.length} storage buffers, over this device's maxStorageBuffersPerShaderStage of ${this.maxStorageBuffers}; nothing was recorded`);
+    }
+    for (let i = 0; i < buffers.length; i++) {
+      const size = buffers[i]!.size;
+      if (size > this.maxBinding) {
+        throw new DeviceLimitError(k.name, 'maxStorageBufferBindingSize', size, this.maxBinding,
+          `kernel would bind ${fmtBytes(size)} at binding ${i}, over this device's maxStorageBufferBindingSize of ${fmtBytes(this.maxBinding)}; ` +
+            'nothing was recorded. Process the data in smaller parts (e.g. smaller batches)');
+      }
+    }
     if (uniforms && this.arenaUsed + uniforms.byteLength > ARENA_BYTES) this.flush();
     let off = 0;
     if (uniforms) {
@@ -190,12 +250,15 @@ export class GpuRuntime {
       for (const b of buffers) {
         let id = this.bufferIds.get(b.buffer);
         if (id === undefined) this.bufferIds.set(b.buffer, (id = this.nextId++));
-        key += `,${id}`;
+        key += b.offset === undefined ? `,${id}` : `,${id}@${b.offset}+${b.size}`;
       }
       bindGroup = this.bindGroups.get(key);
     }
     if (!bindGroup) {
-      const entries: GPUBindGroupEntry[] = buffers.map((b, i) => ({ binding: i, resource: { buffer: b.buffer } }));
+      const entries: GPUBindGroupEntry[] = buffers.map((b, i) => ({
+        binding: i,
+        resource: b.offset === undefined ? { buffer: b.buffer } : { buffer: b.buffer, offset: b.offset, size: b.size },
+      }));
       if (uniforms) {
         entries.push({ binding: buffers.length, resource: { buffer: this.arena, offset: k.dynamicUniform ? 0 : off, size: uniforms.byteLength } });
       }
@@ -222,7 +285,7 @@ export class GpuRuntime {
 
   /** True when the device can time passes (the 'timestamp-query' feature). */
   get canTime(): boolean {
-    return this.timestamps;
+    return this.limits.timestamps;
   }
 
   /**
@@ -255,7 +318,7 @@ export class GpuRuntime {
   write(buf: PooledBuffer, data: ArrayBufferView, byteOffset = 0): void {
     this.check();
     if (buf.lastBatch === this.batch && this.encoder) this.flush();
-    this.device.queue.writeBuffer(buf.buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+    this.device.queue.writeBuffer(buf.buffer, (buf.offset ?? 0) + byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
 
   /** Buffer-to-buffer copy, recorded in order with the dispatches. */
@@ -264,7 +327,8 @@ export class GpuRuntime {
     const enc = this.openEncoder();
     this.closePass();
     src.lastBatch = dst.lastBatch = this.batch;
-    enc.copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+    // Copies have no binding limit: a window's offset is only where its range starts.
+    enc.copyBufferToBuffer(src.buffer, (src.offset ?? 0) + srcOffset, dst.buffer, (dst.offset ?? 0) + dstOffset, bytes);
   }
 
   /** Reads `bytes` from `buf` at `byteOffset` once all recorded work has run. */
@@ -280,8 +344,11 @@ export class GpuRuntime {
         await staging.buffer.mapAsync(GPUMapMode.READ, 0, size);
         this.batchLimit = FIRST_BATCH; // everything submitted before the copy has run: the GPU idles
       } catch (e) {
+        // A loss shows up here first (mapAsync rejects, often with no message) and in
+        // device.lost a moment later: name it as what it is.
+        if (await this.waitLost()) throw this.lostError();
         this.check();
-        throw new DeviceError(`webgrad: readback failed: ${(e as Error).message}`);
+        throw new DeviceError(`webgrad: readback failed: ${(e as Error).message || 'the GPU did not map the staging buffer'}`);
       }
       const out = staging.buffer.getMappedRange(0, size).slice(0, bytes);
       staging.buffer.unmap();
@@ -325,10 +392,19 @@ export class GpuRuntime {
     const kernels = [...this.batchKernels].join(', ');
     this.device.pushErrorScope('validation');
     this.device.queue.submit([this.encoder.finish()]);
+    this.pool.sweep();
     this.pendingChecks.push(
-      this.device.popErrorScope().then((err) => {
-        if (err) this.failure ??= new DeviceError(`webgrad: a batch of kernels (${kernels}) failed: ${err.message}`);
-      }),
+      this.device.popErrorScope().then(
+        (err) => {
+          if (err) {
+            this.failure ??= new DeviceError(
+              `webgrad: a batch of kernels (${kernels}) failed and was dropped by the GPU: ${err.message}\n` +
+                'Results computed in that batch (and from them) are invalid; later batches run normally.',
+            );
+          }
+        },
+        () => {}, // device lost: reported on its own
+      ),
     );
     if (timeStaging) {
       const staging = timeStaging;

@@ -861,9 +861,8 @@ function registerForward(rt: GpuRuntime, backend: Backend, cfg: ForwardRegisterC
  * or 0 without the 'subgroups' feature (the same rule as matmul's).
  */
 function subgroupLanes(rt: GpuRuntime, wg: number): number {
-  if (!rt.device.features.has('subgroups')) return 0;
-  const info = (rt.device as GPUDevice & { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
-  const lanes = Math.min(info?.subgroupMinSize ?? 0, wg, 64);
+  if (!rt.limits.subgroups) return 0;
+  const lanes = Math.min(rt.limits.subgroupMinSize, wg, 64);
   return lanes >= 4 && (lanes & (lanes - 1)) === 0 && wg % lanes === 0 ? lanes : 0;
 }
 

@@ -10,6 +10,7 @@ import type { RandomState, View } from '../backend/types.ts';
 import { coalesce, contiguousStrides, numel as sizeOf } from '../shape.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import { GpuStorage } from './storage.ts';
+import { exceedsBinding, runSplit, type Cut } from './split.ts';
 import { philoxWgsl } from './random.ts';
 import { MAIN_ARGS, MAX_RANK, UniformWriter, flatIndex, grid1d } from './wgsl.ts';
 import { kernel } from './ieee.ts';
@@ -107,6 +108,20 @@ export function dropout(
   state: RandomState,
 ): GpuStorage {
   const n = sizeOf(x.shape);
+  if (n > 0 && exceedsBinding(rt, [x], [n])) {
+    // Parts of whole rows along dim 0 that start on a whole Philox block of draws (a multiple of
+    // 4·group elements), each with the counter of its first block: the same bits as one launch.
+    const row = n / x.shape[0]!;
+    const unit = (4 * group) / gcd(row, 4 * group);
+    const cut: Cut = { axis: 'dim 0', extent: x.shape[0]!, dims: [0, 0], unit, join: 'slab' };
+    return runSplit(rt, {
+      name: 'dropout', backend, inputs: [x], roles: ['input'], outputs: [{ shape: x.shape, dtype: 'float32' }], cuts: [cut],
+      leaf: ([part], _, under) => {
+        const blocks = (under.get(cut)![0] * row) / group / 4;
+        return [dropout(rt, backend, part!, threshold, scale, group, { key: state.key, counter: state.counter + blocks })];
+      },
+    })[0]!;
+  }
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(n, 1) * 4), 'float32', n);
   if (n === 0) return out;
   const co = coalesce(x.shape, [contiguousStrides(x.shape), x.strides]);
@@ -123,4 +138,9 @@ export function dropout(
   const name = `dropout_${vec4 ? 'vec4' : 'strided'}_${mode}`;
   rt.dispatch(kernel(rt, name, source(vec4, mode)), [out.buffer, (x.storage as GpuStorage).buffer], u.u32, grid1d(Math.ceil(n / 4)));
   return out;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
 }

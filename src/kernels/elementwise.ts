@@ -22,6 +22,7 @@ import type { PooledBuffer } from '../device/buffer-pool.ts';
 import type { Candidate } from '../device/autotune.ts';
 import { isSoftwareAdapter } from './matmul.ts';
 import { GpuStorage } from './storage.ts';
+import { alignedCuts, runSplit } from './split.ts';
 import { MAIN_ARGS, MAX_RANK, UniformWriter, WG, flatIndex, grid1d, scalarBits, wgslType } from './wgsl.ts';
 import { ieeeFn, kernel } from './ieee.ts';
 
@@ -140,7 +141,7 @@ function loadAs(spec: MapSpec, k: number, from: DType, at: string, c: string, cv
 
 /** Where the output goes: a buffer, offset and strides over `shape` (contiguous for fresh outputs). */
 interface Target {
-  buffer: PooledBuffer;
+  storage: GpuStorage;
   offset: number;
   strides: Shape;
 }
@@ -382,10 +383,15 @@ function runMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand
   const n = sizeOf(shape);
   if (n === 0) return;
   const views = operands.filter((x): x is View => typeof x !== 'number');
+  const max = rt.limits.maxStorageBufferBindingSize;
+  if (target.storage.buffer.size > max || views.some((v) => (v.storage as GpuStorage).buffer.size > max)) {
+    splitMap(rt, spec, target, operands, views, shape);
+    return;
+  }
   const co = coalesce(shape, [target.strides, ...views.map((v) => v.strides)]);
   const offsets = [target.offset, ...operands.map((x) => (typeof x === 'number' ? 0 : x.offset))];
   const scalars = operands.map((x) => (typeof x === 'number' ? scalarBits(x, spec.dtype) : 0));
-  const buffers = [target.buffer, ...views.map((v) => (v.storage as GpuStorage).buffer)];
+  const buffers = [target.storage.buffer, ...views.map((v) => (v.storage as GpuStorage).buffer)];
   const vec4 =
     n % 4 === 0 && co.shape.length <= 1 && co.strides.every((s) => s.length === 0 || s[0] === 1) && offsets.every((o) => o % 4 === 0);
   const runVec4 = (bufs: PooledBuffer[], perThread: number): void => {
@@ -402,7 +408,7 @@ function runMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand
     const choice = rt.tuner.mode === 'off'
       ? fallback.value
       : rt.tuner.choose('elementwise', `${spec.operands.length}|${spec.dtype}|n${Math.ceil(Math.log2(n))}`, VEC_CANDIDATES, fallback, (c) => {
-          const scratch = rt.pool.acquire(target.buffer.size);
+          const scratch = rt.pool.acquire(target.storage.buffer.size);
           try {
             if (c === 'scalar') runStrided(rt, spec, co, offsets, scalars, operands, [scratch, ...buffers.slice(1)], n);
             else runVec4([scratch, ...buffers.slice(1)], c === 'vec4x4' ? 4 : 1);
@@ -435,6 +441,29 @@ function runMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand
     }
   }
   runStrided(rt, spec, co, offsets, scalars, operands, buffers, n);
+}
+
+/**
+ * A map whose output or an operand exceeds one binding: cut along the output's dims, outer
+ * first, each part writing its own window of the target (src/kernels/split.ts).
+ */
+function splitMap(rt: GpuRuntime, spec: MapSpec, target: Target, operands: Operand[], views: View[], shape: Shape): void {
+  const out: View = { storage: target.storage, shape, strides: target.strides, offset: target.offset };
+  const inputs = [out, ...views];
+  runSplit(rt, {
+    name: spec.name,
+    backend: target.storage.backend,
+    inputs,
+    roles: ['output', ...views.map((_, k) => `operand ${k}`)],
+    outputs: [],
+    cuts: alignedCuts(shape, inputs.length),
+    leaf: ([o, ...vs]) => {
+      let k = 0;
+      const parts = operands.map((x) => (typeof x === 'number' ? x : vs[k++]!));
+      runMap(rt, spec, { storage: o!.storage as GpuStorage, offset: o!.offset, strides: o!.strides }, parts, o!.shape);
+      return [];
+    },
+  });
 }
 
 /** The vec4 (one or four per thread) and scalar forms of a contiguous map, as autotune candidates. */
@@ -486,7 +515,7 @@ export function computeDtypeUnary(op: UnaryOp, x: DType): DType {
 function fresh(rt: GpuRuntime, backend: GpuStorage['backend'], shape: Shape, dtype: DType): [GpuStorage, Target] {
   const n = sizeOf(shape);
   const s = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(n, 1) * 4), dtype, n);
-  return [s, { buffer: s.buffer, offset: 0, strides: contiguousStrides(shape) }];
+  return [s, { storage: s, offset: 0, strides: contiguousStrides(shape) }];
 }
 
 export function unary(rt: GpuRuntime, backend: GpuStorage['backend'], op: UnaryOp, x: View, outDtype: DType): GpuStorage {
@@ -540,6 +569,6 @@ export function copy(rt: GpuRuntime, dst: View, src: Operand): void {
   const value = typeof src === 'number' && toBool ? (src !== 0 ? 1 : 0) : src;
   runMap(
     rt, { name: 'copy', dtype, outDtype: d.dtype, operands: [dtypeOf(value)], expr: ([x]) => x!, truthy: toBool && typeof value !== 'number' ? [0] : undefined },
-    { buffer: d.buffer, offset: dst.offset, strides: dst.strides }, [value], dst.shape,
+    { storage: d, offset: dst.offset, strides: dst.strides }, [value], dst.shape,
   );
 }

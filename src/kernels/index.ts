@@ -11,7 +11,7 @@ import * as ew from './elementwise.ts';
 import { reduce } from './reduce.ts';
 import { matmul } from './matmul.ts';
 import { random } from './random.ts';
-import * as convTuned from './conv-tune.ts';
+import * as convSplit from './conv-split.ts';
 import * as ix from './indexing.ts';
 import { optimStep } from './optim.ts';
 import * as pool from './pool.ts';
@@ -26,6 +26,7 @@ export function createWebgpuBackend(rt: GpuRuntime): Backend & { runtime: GpuRun
   const backend: Backend & { runtime: GpuRuntime } = {
     name: 'webgpu',
     runtime: rt,
+    lostError: () => (rt.lost ? rt.lostError() : null),
 
     alloc(numel: number, dtype: DType): GpuStorage {
       return new GpuStorage(backend, rt, rt.pool.acquire(Math.max(numel, 1) * 4), dtype, numel);
@@ -87,10 +88,10 @@ export function createWebgpuBackend(rt: GpuRuntime): Backend & { runtime: GpuRun
     activation: (op, x, params) => activation(rt, backend, op, x, params),
     activationBackward: (op, x, g, params) => activationBackward(rt, backend, op, x, g, params),
     // Convolution (issue #4).
-    // (conv-tune.ts picks each primitive's config per adapter and geometry, issue #7.)
-    conv2d: (x, w, bias, g, act) => convTuned.conv2d(rt, backend, x, w, bias, g, act ?? null),
-    conv2dBackwardInput: (gy, w, g) => convTuned.conv2dBackwardInput(rt, backend, gy, w, g),
-    conv2dBackwardWeight: (x, gy, g) => convTuned.conv2dBackwardWeight(rt, backend, x, gy, g),
+    // (conv-tune.ts picks each primitive's config per adapter and geometry, issue #7; conv-split.ts cuts what exceeds a binding.)
+    conv2d: (x, w, bias, g, act) => convSplit.conv2d(rt, backend, x, w, bias, g, act ?? null),
+    conv2dBackwardInput: (gy, w, g) => convSplit.conv2dBackwardInput(rt, backend, gy, w, g),
+    conv2dBackwardWeight: (x, gy, g) => convSplit.conv2dBackwardWeight(rt, backend, x, gy, g),
     // Softmax family and losses (issue #4).
     softmax: (x, dim, log) => sm.softmax(rt, backend, x, dim, log),
     softmaxBackward: (y, g, dim, log) => sm.softmaxBackward(rt, backend, y, g, dim, log),

@@ -31,6 +31,7 @@ import { coalesce, contiguousStrides, isContiguous, numel as sizeOf, type Shape 
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { errorFlags, failWgsl } from './error-flag.ts';
+import { exceedsBinding, runSplit, type Cut, type Under } from './split.ts';
 import { GpuStorage } from './storage.ts';
 import { MAIN_ARGS, MAX_RANK, UniformWriter, WG, flatIndex, grid1d, wgslType } from './wgsl.ts';
 import { kernel } from './ieee.ts';
@@ -223,8 +224,52 @@ function fillBits(d: DType): number {
   return d === 'float32' ? 0x7fc00000 : 0;
 }
 
+/**
+ * The base of a walk as the split planner sees it: the walk's dims, then one dim per index
+ * operand spanning every position its values may reach (size × stride), so a part's window
+ * holds whatever the indices point at.
+ */
+function reach(base: View, indices: readonly IndexOperand[]): View {
+  return {
+    storage: base.storage,
+    shape: [...base.shape, ...indices.map((ix) => ix.size)],
+    strides: [...base.strides, ...indices.map((ix) => ix.stride)],
+    offset: base.offset,
+  };
+}
+
+/** `v` (planned with reach()) back to the walk's rank. */
+function unreach(v: View, rank: number): View {
+  return { storage: v.storage, shape: v.shape.slice(0, rank), strides: v.strides.slice(0, rank), offset: v.offset };
+}
+
+/** The check for a part of a walk: positions reported in the whole walk (part coordinates plus where the part starts). */
+function shifted(check: IndexCheck, cuts: readonly Cut[], under: Under): IndexCheck {
+  return {
+    error: (k, position, value) => check.error(k, position.map((c, d) => c + (under.get(cuts[d]!)?.[0] ?? 0)), value),
+  };
+}
+
+/**
+ * A walk over buffers larger than one binding, in parts along the walked dims (src/kernels/
+ * split.ts); `roles`/`inputs` start with the base (planned with its reach), `run` records one part.
+ */
+function splitWalk(
+  rt: GpuRuntime, name: string, backend: GpuStorage['backend'], shape: Shape, inputs: readonly View[], roles: readonly string[],
+  outputs: { shape: readonly number[]; dtype: DType }[], run: (parts: readonly View[], under: Under, cuts: readonly Cut[]) => GpuStorage[],
+): GpuStorage[] {
+  const cuts: Cut[] = shape.map((extent, d) => ({ axis: `dim ${d}`, extent, dims: [...inputs.map(() => d), ...outputs.map(() => d)], join: 'slab' }));
+  return runSplit(rt, { name, backend, inputs, roles, outputs, cuts, leaf: (parts, _, under) => run(parts as View[], under, cuts) });
+}
+
 export function indexGather(rt: GpuRuntime, backend: GpuStorage['backend'], x: View, indices: readonly IndexOperand[], check: IndexCheck): GpuStorage {
   const n = sizeOf(x.shape);
+  const ixViews = indices.map((ix) => ix.index);
+  if (n > 0 && exceedsBinding(rt, [x, ...ixViews], [n])) {
+    return splitWalk(rt, 'indexGather', backend, x.shape, [reach(x, indices), ...ixViews], ['input', ...ixViews.map((_, k) => `index ${k}`)],
+      [{ shape: x.shape, dtype: x.storage.dtype }],
+      ([base, ...ix], under, cuts) => [indexGather(rt, backend, unreach(base!, x.shape.length), indices.map((o, k) => ({ ...o, index: ix[k]! })), shifted(check, cuts, under))])[0]!;
+  }
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(n, 1) * 4), x.storage.dtype, n);
   try {
     launchWalk(rt, 'gather', out.buffer, x, null, indices, check, fillBits(x.storage.dtype));
@@ -241,6 +286,16 @@ export function indexScatterAdd(rt: GpuRuntime, dst: View, src: View, indices: r
   if (src.storage.dtype !== d) throw new ValueError('indexScatterAdd', `src dtype ${src.storage.dtype} differs from dst dtype ${d}`);
   if (src.shape.length !== dst.shape.length || src.shape.some((s, i) => s !== dst.shape[i])) {
     throw new ShapeError('indexScatterAdd', `src shape ${fmtShape(src.shape)} differs from the walk ${fmtShape(dst.shape)}`);
+  }
+  const ixViews = indices.map((ix) => ix.index);
+  if (sizeOf(dst.shape) > 0 && exceedsBinding(rt, [dst, src, ...ixViews])) {
+    splitWalk(rt, 'indexScatterAdd', (src.storage as GpuStorage).backend, dst.shape, [reach(dst, indices), src, ...ixViews],
+      ['destination', 'source', ...ixViews.map((_, k) => `index ${k}`)], [],
+      ([base, s, ...ix], under, cuts) => {
+        indexScatterAdd(rt, unreach(base!, dst.shape.length), s!, indices.map((o, k) => ({ ...o, index: ix[k]! })), shifted(check, cuts, under));
+        return [];
+      });
+    return;
   }
   launchWalk(rt, d === 'float32' ? 'scatter_f32' : 'scatter_i32', null, dst, src, indices, check, 0);
 }
@@ -264,6 +319,11 @@ export function copyInto(rt: GpuRuntime, parts: readonly { readonly dst: View; r
     if (n === 0) continue;
     if (src.storage.dtype === dst.storage.dtype && isContiguous(dst.shape, dst.strides) && isContiguous(src.shape, src.strides)) {
       rt.copy((src.storage as GpuStorage).buffer, src.offset * 4, (dst.storage as GpuStorage).buffer, dst.offset * 4, n * 4);
+    } else if (exceedsBinding(rt, [dst, src])) {
+      splitWalk(rt, 'copyInto', (src.storage as GpuStorage).backend, dst.shape, [dst, src], ['destination', 'source'], [], ([d, sv]) => {
+        launchWalk(rt, 'copy', null, d!, sv!, [], null, 0);
+        return [];
+      });
     } else {
       launchWalk(rt, 'copy', null, dst, src, [], null, 0);
     }
@@ -318,6 +378,13 @@ fn main(${MAIN_ARGS}) {
 export function oneHot(rt: GpuRuntime, backend: GpuStorage['backend'], x: View, numClasses: number, check: IndexCheck): GpuStorage {
   const rows = sizeOf(x.shape);
   const n = rows * numClasses;
+  if (n > 0 && exceedsBinding(rt, [x], [n])) {
+    const cuts: Cut[] = x.shape.map((extent, d) => ({ axis: `dim ${d}`, extent, dims: [d, d], join: 'slab' }));
+    return runSplit(rt, {
+      name: 'oneHot', backend, inputs: [x], roles: ['input'], outputs: [{ shape: [...x.shape, numClasses], dtype: 'int32' }], cuts,
+      leaf: ([part], _, under) => [oneHot(rt, backend, part!, numClasses, shifted(check, cuts, under))],
+    })[0]!;
+  }
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(n, 1) * 4), 'int32', n);
   if (n === 0) return out;
   const co = coalesce(x.shape, [contiguousStrides(x.shape), x.strides]);

@@ -30,6 +30,8 @@ import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
 import { errorFlags, failWgsl } from './error-flag.ts';
+import { exceedsBinding } from './split.ts';
+import { classLossBackwardExceeds, classLossExceeds, splitClassLoss, splitClassLossBackward, splitPointwiseLoss, splitPointwiseLossBackward } from './loss-split.ts';
 import { MAX_RANK, UniformWriter, WG } from './wgsl.ts';
 import { kernel } from './ieee.ts';
 import {
@@ -354,6 +356,20 @@ export function classLoss(
 ): { loss: GpuStorage; stats: GpuStorage } {
   const name = o.kind === 'ce' ? 'cross_entropy' : 'nll_loss';
   checkClassShapes(name, x, target, weight, o);
+  if (classLossExceeds(rt, x, target, weight, o)) return splitClassLoss(rt, backend, x, target, weight, o);
+  const { loss, stats } = classLossRun(rt, backend, x, target, weight, o, false);
+  return { loss, stats };
+}
+
+/**
+ * classLoss's one launch. With `keepPartials` a reduced loss is left as its per-workgroup
+ * (loss, weight) partials (returned; `loss` is then an unwritten 1-element storage), for
+ * loss-split.ts to finalize with other parts' partials.
+ */
+export function classLossRun(
+  rt: GpuRuntime, backend: GpuStorage['backend'], x: View, target: View, weight: View | null, o: ClassLossOptions, keepPartials: boolean,
+): { loss: GpuStorage; stats: GpuStorage; partials: GpuStorage | null } {
+  const name = o.kind === 'ce' ? 'cross_entropy' : 'nll_loss';
   const C = x.shape[o.classDim]!;
   const { rowShape } = splitDim(x.shape, x.strides, o.classDim);
   const R = sizeOf(rowShape);
@@ -363,7 +379,7 @@ export function classLoss(
   if (R === 0 || C === 0) {
     // No rows: the mean is 0/0 (NaN, as PyTorch), the sum 0; backward has nothing to read.
     if (reduced) finalize(rt, loss.buffer, stats.buffer, null, 0, o.reduction === 'mean' ? 'weights' : 'sum', 1, 3 * R);
-    return { loss, stats };
+    return { loss, stats, partials: null };
   }
   const operands = [rowOperand(x, o.classDim), targetOperand(target, o)];
   const plan = planRows(name, rt, rowShape, C, operands, 0, o.kind === 'nll' ? 1 : undefined);
@@ -377,27 +393,28 @@ export function classLoss(
     const wanted = Math.min(plan.groups, Math.max(1, Math.ceil((R * C) / per)));
     chunkRows = Math.ceil(R / wanted / plan.groupRows) * plan.groupRows;
     groups = Math.ceil(R / chunkRows);
-    mode = groups === 1 ? 'total' : 'partial';
+    mode = groups === 1 && !keepPartials ? 'total' : 'partial';
   }
   plan.uniforms.u32[ROW_SLOTS.head2 * 4 + 3] = chunkRows;
   const guard = o.probTargets ? null : guardOf(rt);
   const opId = guard ? guard.open(o.check) : 0;
   classExtras(plan, C, weight, o, opId);
   const spec = classSpec(weight, o, mode, plan.lanes > 1);
-  const partials = mode === 'partial' ? rt.pool.acquire(groups * 8) : null;
-  const buffers = [partials ?? loss.buffer, stats.buffer, plan.buffers[0]!, plan.buffers[1]!];
+  const partials = mode === 'partial' ? new GpuStorage(backend, rt, rt.pool.acquire(groups * 8), 'float32', 2 * groups) : null;
+  const buffers = [partials?.buffer ?? loss.buffer, stats.buffer, plan.buffers[0]!, plan.buffers[1]!];
   if (weight) buffers.push((weight.storage as GpuStorage).buffer);
   if (guard) buffers.push(guard.flag);
   const kname = `${name}_${spec.tree ? 'tree' : 'seq'}_${mode}`;
   rt.dispatch(kernel(rt, kname, classForwardSource(spec)), buffers, plan.uniforms.u32, grid2d(rt, groups));
   if (guard) guard.watch(opId);
-  if (partials) {
-    finalize(rt, loss.buffer, stats.buffer, partials, groups, o.reduction === 'mean' ? 'weights' : 'sum', 1, 3 * R);
+  if (partials && !keepPartials) {
+    finalize(rt, loss.buffer, stats.buffer, partials.buffer, groups, o.reduction === 'mean' ? 'weights' : 'sum', 1, 3 * R);
     // Safe before the GPU ran: the queue executes in order, so a later user of the buffer
     // only writes it after finalize has read it.
-    rt.pool.release(partials);
+    partials.release();
+    return { loss, stats, partials: null };
   }
-  return { loss, stats };
+  return { loss, stats, partials };
 }
 
 /** Gradient of classLoss wrt x; contiguous, x's shape. `g` is the loss gradient broadcast to the row shape. */
@@ -412,6 +429,7 @@ export function classLossBackward(
     throw new ShapeError(name, `gradient shape ${fmtShape(g.shape)} should be the row shape ${fmtShape(rowShape)}`, [g.shape, rowShape]);
   }
   if (stats.offset !== 0) throw new ShapeError(name, 'stats must be the storage classLoss returned (offset 0)');
+  if (classLossBackwardExceeds(rt, x, target, weight, stats, g, o)) return splitClassLossBackward(rt, backend, x, target, weight, stats, g, o);
   const total = sizeOf(x.shape);
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(total, 1) * 4), 'float32', total);
   if (total === 0) return out;
@@ -463,7 +481,7 @@ fn main(@builtin(local_invocation_index) t: u32) {
 }
 
 /** Sums `count` (loss, weight) partials into out[0]; `parts` null means none (an empty input). */
-function finalize(
+export function finalize(
   rt: GpuRuntime, out: PooledBuffer, stats: PooledBuffer | null, parts: PooledBuffer | null, count: number,
   mode: 'sum' | 'weights' | 'const', divisor: number, statsAt: number,
 ): void {
@@ -640,6 +658,7 @@ export function pointwiseLoss(
 ): GpuStorage {
   const { n, u, buffers } = pointLayout(op, a, b, weight, posWeight, null);
   const reduced = reduction !== 'none';
+  if (n > 0 && exceedsBinding(rt, [a, b, weight, posWeight], [reduced ? 1 : n])) return splitPointwiseLoss(rt, backend, op, a, b, weight, posWeight, reduction, check);
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(reduced ? 1 : n, 1) * 4), 'float32', reduced ? 1 : n);
   const checked = op === 'bce';
   const spec = (pass: PointSpec['pass']): PointSpec => ({ op, weighted: weight !== null, pos: posWeight !== null, pass, checked });
@@ -694,6 +713,7 @@ export function pointwiseLossBackward(
   posWeight: View | null, g: View, scale: number,
 ): GpuStorage {
   const { n, u, buffers } = pointLayout(`${op}_backward`, a, b, weight, posWeight, g);
+  if (n > 0 && exceedsBinding(rt, [a, b, weight, posWeight, g], [n])) return splitPointwiseLossBackward(rt, backend, op, wrt, a, b, weight, posWeight, g, scale);
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(n, 1) * 4), 'float32', n);
   if (n === 0) return out;
   u.u32[3] = f32Bits(scale);

@@ -24,6 +24,8 @@ import { DTypeError, DisposedError, ShapeError, ValueError, fmtShape } from '../
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { Candidate } from '../device/autotune.ts';
 import { GpuStorage } from './storage.ts';
+import { exceedsBinding } from './split.ts';
+import { splitMatmul } from './matmul-split.ts';
 import { activationWgsl } from './wgsl.ts';
 import { kernel } from './ieee.ts';
 
@@ -439,9 +441,8 @@ function cachedSource(key: string, make: () => string): string {
 
 /** Lanes that can share A on this device: the smallest subgroup size (capped by the workgroup), or 0. */
 function subgroupLanes(rt: GpuRuntime, wg: number): number {
-  if (!rt.device.features.has('subgroups')) return 0;
-  const info = (rt.device as GPUDevice & { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
-  const min = info?.subgroupMinSize ?? 0;
+  if (!rt.limits.subgroups) return 0;
+  const min = rt.limits.subgroupMinSize;
   // Lanes [0, L) hold the loaded rows; every subgroup must have at least L active lanes.
   const lanes = Math.min(min, wg, 64);
   return lanes >= 4 && (lanes & (lanes - 1)) === 0 && wg % lanes === 0 ? lanes : 0;
@@ -532,6 +533,7 @@ export function matmul(
     if (bias.shape.length !== 1 || bias.shape[0] !== n) throw new ShapeError(op, `bias of shape ${fmtShape(bias.shape)} does not match ${n} output columns`, [bias.shape]);
     biasArg = { view: bias, storage: viewStorage(op, bias, 'bias') };
   }
+  if (exceedsBinding(rt, [a, b, bias], [batch * m * n])) return splitMatmul(rt, backend, a, b, config, bias, act);
   config ??= override ?? tunedConfig(rt, a, b, sa, sb, biasArg, act);
   if (config !== REGISTER_DEFAULT && config !== REGISTER_NO_SUBGROUPS && config !== TILED_DEFAULT) checkConfig(config);
 

@@ -12,6 +12,7 @@ import { optimStateSlots } from '../backend/optim-types.ts';
 import { numel as sizeOf } from '../shape.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { GpuStorage } from './storage.ts';
+import { alignedCuts, exceedsBinding, runSplit } from './split.ts';
 import { MAIN_ARGS, UniformWriter, WG, flatIndex, grid1d } from './wgsl.ts';
 import { kernel } from './ieee.ts';
 
@@ -138,6 +139,18 @@ export function optimStep(rt: GpuRuntime, u: OptimUpdate, param: View, grad: Vie
   const n = sizeOf(param.shape);
   if (n === 0) return;
   const views = [param, grad, ...state];
+  if (exceedsBinding(rt, views)) {
+    // Element by element: parts of any dims, each updating its slab in place (src/kernels/split.ts).
+    runSplit(rt, {
+      name: `optim.${u.kind}`, backend: (param.storage as GpuStorage).backend, inputs: views, roles: ['parameter', 'gradient', ...state.map((_, k) => `state ${k}`)],
+      outputs: [], cuts: alignedCuts(param.shape, views.length),
+      leaf: ([p, g, ...st]) => {
+        optimStep(rt, u, p!, g!, st as View[]);
+        return [];
+      },
+    });
+    return;
+  }
   const vec4 = n % 4 === 0 && views.every((v) => v.offset % 4 === 0);
   const w = vec4 ? 4 : 1;
   const uw = new UniformWriter(5);

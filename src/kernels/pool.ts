@@ -15,7 +15,9 @@
 import type { View } from '../backend/types.ts';
 import type { AvgPoolDivisor, Pool2dGeometry } from '../backend/pool-activation-types.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
+import { numel as sizeOf } from '../shape.ts';
 import { GpuStorage } from './storage.ts';
+import { exceedsBinding, runSplit } from './split.ts';
 import { MAIN_ARGS, UniformWriter, flatIndex, grid1d } from './wgsl.ts';
 import { kernel } from './ieee.ts';
 
@@ -381,9 +383,32 @@ function windowBackward(
   return pooled(rt, backend, name, v, g, n, threads, indices);
 }
 
+/**
+ * A pooling op over a tensor larger than one binding, in parts of whole planes (batch entries,
+ * then channels; src/kernels/split.ts): every operand and output is [B, C, ·, ·] and pools
+ * each plane on its own, so the parts' results are slabs of the whole.
+ */
+function byPlanes(
+  rt: GpuRuntime, backend: GpuStorage['backend'], name: string, inputs: readonly View[], roles: readonly string[],
+  outputs: { shape: readonly number[]; dtype: 'float32' | 'int32' }[], run: (parts: readonly View[]) => GpuStorage[],
+): GpuStorage[] {
+  const dims = (d: number): number[] => new Array<number>(inputs.length + outputs.length).fill(d);
+  const [b, c] = inputs[0]!.shape as [number, number];
+  return runSplit(rt, {
+    name, backend, inputs, roles, outputs,
+    cuts: [{ axis: 'the batch', extent: b, dims: dims(0), join: 'slab' }, { axis: 'channels', extent: c, dims: dims(1), join: 'slab' }],
+    leaf: (parts) => run(parts as View[]),
+  });
+}
+
 /** [values [B, C, OH, OW] float32, indices int32 (h·W + w)], x a 4-D float32 view. */
 export function maxPool2d(rt: GpuRuntime, backend: GpuStorage['backend'], x: View, geom: Pool2dGeometry): [GpuStorage, GpuStorage] {
   const n = planes(x) * geom.outH * geom.outW;
+  if (n > 0 && exceedsBinding(rt, [x], [n])) {
+    const shape = [x.shape[0]!, x.shape[1]!, geom.outH, geom.outW];
+    const [v, i] = byPlanes(rt, backend, 'maxPool2d', [x], ['input'], [{ shape, dtype: 'float32' }, { shape, dtype: 'int32' }], ([p]) => maxPool2d(rt, backend, p!, geom));
+    return [v!, i!];
+  }
   const values = fresh(rt, backend, n, 'float32');
   const indices = fresh(rt, backend, n, 'int32');
   if (n > 0) launch(rt, 'maxPool2d', { c: constsOf(geom) }, [values, indices], x, n);
@@ -392,14 +417,26 @@ export function maxPool2d(rt: GpuRuntime, backend: GpuStorage['backend'], x: Vie
 
 /** dx [B, C, H, W] from g and the saved indices (both [B, C, OH, OW] views). */
 export function maxPool2dBackward(rt: GpuRuntime, backend: GpuStorage['backend'], g: View, indices: View, geom: Pool2dGeometry): GpuStorage {
+  const shape = [g.shape[0]!, g.shape[1]!, geom.inH, geom.inW];
+  if (planes(g) > 0 && exceedsBinding(rt, [g, indices], [sizeOf(shape)])) {
+    return byPlanes(rt, backend, 'maxPool2dBackward', [g, indices], ['gradient', 'indices'], [{ shape, dtype: 'float32' }], ([pg, pi]) => [maxPool2dBackward(rt, backend, pg!, pi!, geom)])[0]!;
+  }
   return windowBackward(rt, backend, 'maxPool2dBackward', { c: constsOf(geom) }, g, indices);
 }
 
 export function avgPool2d(rt: GpuRuntime, backend: GpuStorage['backend'], x: View, geom: Pool2dGeometry, div: AvgPoolDivisor): GpuStorage {
+  const shape = [x.shape[0]!, x.shape[1]!, geom.outH, geom.outW];
+  if (planes(x) > 0 && exceedsBinding(rt, [x], [sizeOf(shape)])) {
+    return byPlanes(rt, backend, 'avgPool2d', [x], ['input'], [{ shape, dtype: 'float32' }], ([p]) => [avgPool2d(rt, backend, p!, geom, div)])[0]!;
+  }
   return pooled(rt, backend, 'avgPool2d', { c: constsOf(geom), div }, x, planes(x) * geom.outH * geom.outW);
 }
 
 export function avgPool2dBackward(rt: GpuRuntime, backend: GpuStorage['backend'], g: View, geom: Pool2dGeometry, div: AvgPoolDivisor): GpuStorage {
+  const shape = [g.shape[0]!, g.shape[1]!, geom.inH, geom.inW];
+  if (planes(g) > 0 && exceedsBinding(rt, [g], [sizeOf(shape)])) {
+    return byPlanes(rt, backend, 'avgPool2dBackward', [g], ['gradient'], [{ shape, dtype: 'float32' }], ([p]) => [avgPool2dBackward(rt, backend, p!, geom, div)])[0]!;
+  }
   return windowBackward(rt, backend, 'avgPool2dBackward', { c: constsOf(geom), div }, g);
 }
 
@@ -410,10 +447,18 @@ function adaptiveGeom(inH: number, inW: number, outH: number, outW: number): Poo
 
 export function adaptiveAvgPool2d(rt: GpuRuntime, backend: GpuStorage['backend'], x: View, outH: number, outW: number): GpuStorage {
   const [h, w] = x.shape.slice(2) as [number, number];
+  const shape = [x.shape[0]!, x.shape[1]!, outH, outW];
+  if (planes(x) > 0 && exceedsBinding(rt, [x], [sizeOf(shape)])) {
+    return byPlanes(rt, backend, 'adaptiveAvgPool2d', [x], ['input'], [{ shape, dtype: 'float32' }], ([p]) => [adaptiveAvgPool2d(rt, backend, p!, outH, outW)])[0]!;
+  }
   return pooled(rt, backend, 'adaptiveAvgPool2d', { c: constsOf(adaptiveGeom(h, w, outH, outW)) }, x, planes(x) * outH * outW);
 }
 
 export function adaptiveAvgPool2dBackward(rt: GpuRuntime, backend: GpuStorage['backend'], g: View, inH: number, inW: number): GpuStorage {
   const [oh, ow] = g.shape.slice(2) as [number, number];
+  const shape = [g.shape[0]!, g.shape[1]!, inH, inW];
+  if (planes(g) > 0 && exceedsBinding(rt, [g], [sizeOf(shape)])) {
+    return byPlanes(rt, backend, 'adaptiveAvgPool2dBackward', [g], ['gradient'], [{ shape, dtype: 'float32' }], ([p]) => [adaptiveAvgPool2dBackward(rt, backend, p!, inH, inW)])[0]!;
+  }
   return pooled(rt, backend, 'adaptiveAvgPool2dBackward', { c: constsOf(adaptiveGeom(inH, inW, oh, ow)) }, g, planes(g) * inH * inW);
 }

@@ -10,6 +10,7 @@ import type { RandomKind, RandomState } from '../backend/types.ts';
 import { ValueError } from '../errors.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import { GpuStorage } from './storage.ts';
+import { runSplit, type Cut } from './split.ts';
 import { MAIN_ARGS, UniformWriter, WG, flatIndex, grid1d, wgslType } from './wgsl.ts';
 import { kernel } from './ieee.ts';
 
@@ -134,6 +135,18 @@ export function random(
   }
   if (kind === 'normal' && !(b >= 0)) throw new ValueError(op, `std must be >= 0, got ${b}`);
 
+  if (numel * 4 > rt.limits.maxStorageBufferBindingSize) {
+    // Parts of whole blocks (4 elements: whole blocks of every kind), each starting its counter
+    // where its first element's block is, so the bits equal one launch's.
+    const cut: Cut = { axis: 'elements', extent: numel, dims: [0], unit: 4, join: 'slab' };
+    return runSplit(rt, {
+      name: op, backend, inputs: [], roles: [], outputs: [{ shape: [numel], dtype }], cuts: [cut],
+      leaf: (_, [shape], under) => {
+        const lo = under.get(cut)![0];
+        return [random(rt, backend, kind, shape![0]!, dtype, { key: state.key, counter: state.counter + philoxBlocks(kind, lo) }, a, b)];
+      },
+    })[0]!;
+  }
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(numel, 1) * 4), dtype, numel);
   if (numel === 0) return out;
   const u = new UniformWriter(3);

@@ -28,6 +28,10 @@ import { ShapeError, ValueError, fmtShape } from '../errors.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
+import { exceedsBinding, runSplit, type Cut, type Join } from './split.ts';
+import * as ew from './elementwise.ts';
+import { indexGather } from './indexing.ts';
+import type { IndexCheck } from '../backend/indexing.ts';
 import { MAX_RANK, UniformWriter, WG, wgslType } from './wgsl.ts';
 import { kernel } from './ieee.ts';
 
@@ -315,6 +319,7 @@ export function reduce(rt: GpuRuntime, backend: GpuStorage['backend'], op: Reduc
     throw new ValueError(op, `cannot reduce over an empty dimension (the reduced dims of shape ${fmtShape(x.shape)} have 0 elements; ${op} has no identity)`);
   }
   if (n >= 2 ** 32 - 1 || numOut >= 2 ** 32) throw new ValueError(op, `view of shape ${fmtShape(x.shape)} is too large to index in u32`);
+  if (numOut > 0 && exceedsBinding(rt, [x], [numOut])) return splitReduce(rt, backend, op, x, reduceRank, outDtype);
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(numOut, 1) * 4), outDtype, numOut);
   if (numOut === 0) return out;
 
@@ -365,4 +370,84 @@ export function reduce(rt: GpuRuntime, backend: GpuStorage['backend'], op: Reduc
     if (partI) rt.pool.release(partI);
   }
   return out;
+}
+
+/**
+ * A reduction whose input or output exceeds one binding, in parts (src/kernels/split.ts): the
+ * kept dims cut into slabs of the output; a reduced dim cut into parts whose partial results
+ * (sums for mean, value and position for arg ops) one more pass combines. Arg ops cut only the
+ * first reduced dim, where a part's positions are the whole block's minus a constant.
+ */
+function splitReduce(rt: GpuRuntime, backend: GpuStorage['backend'], op: ReduceOp, x: View, reduceRank: number, outDtype: DType): GpuStorage {
+  const rank = x.shape.length;
+  const kept = rank - reduceRank;
+  const n = sizeOf(x.shape.slice(kept));
+  const arg = isArg(op);
+  const inType = wgslType(x.storage.dtype);
+  const acc: Scalar = inType === 'f32' || op === 'mean' ? 'f32' : 'i32';
+  const partialDtype: DType = acc === 'f32' ? 'float32' : 'int32';
+  let combined = false;
+  // The parts' results side by side, [no, P] row-major (so a slab of outputs is one range),
+  // then reduced over P by reduce() itself, which splits again by outputs if the stack is over
+  // a binding. Arg ops reduce the stacked values to the winning part (first on ties and NaN,
+  // as parts are in order) and gather that part's position.
+  const join: Join = (parts, _ranges, _inputs, [outShape]) => {
+    combined = true;
+    const no = sizeOf(outShape!);
+    const P = parts.length;
+    const stack = (k: number, dtype: DType): GpuStorage => {
+      const s = new GpuStorage(backend, rt, rt.pool.acquire(P * no * 4), dtype, P * no);
+      parts.forEach((got, p) => ew.copy(rt, { storage: s, shape: [no], strides: [P], offset: p }, { storage: got[k]!, shape: [no], strides: [1], offset: 0 }));
+      return s;
+    };
+    const across = (s: GpuStorage): View => ({ storage: s, shape: [no, P], strides: [P, 1], offset: 0 });
+    const vals = stack(0, arg ? x.storage.dtype === 'float32' ? 'float32' : 'int32' : partialDtype);
+    try {
+      if (!arg) return [reduce(rt, backend, op === 'mean' ? 'sum' : op, across(vals), 1, outDtype)];
+      const idx = stack(1, 'int32');
+      const winner = reduce(rt, backend, op, across(vals), 1, 'int32');
+      try {
+        const never: IndexCheck = { error: () => new ValueError(op, 'internal: part index out of range') };
+        return [indexGather(rt, backend, { storage: idx, shape: [no], strides: [P], offset: 0 }, [{ index: { storage: winner, shape: [no], strides: [1], offset: 0 }, stride: 1, size: P, wrap: false }], never)];
+      } finally {
+        idx.release();
+        winner.release();
+      }
+    } finally {
+      vals.release();
+      for (const s of parts.flat()) s.release();
+    }
+  };
+  const reducedCuts: Cut[] = (arg ? [kept] : x.shape.map((_, d) => d).slice(kept)).map((d) => ({
+    axis: `reduced dim ${d}`, extent: x.shape[d]!, dims: [d, null], join,
+  }));
+  const keptCuts: Cut[] = x.shape.slice(0, kept).map((extent, d) => ({ axis: `kept dim ${d}`, extent, dims: [d, d], join: 'slab' }));
+  const [out] = runSplit(rt, {
+    name: op,
+    backend,
+    inputs: [x],
+    roles: ['input'],
+    outputs: [{ shape: x.shape.slice(0, kept), dtype: outDtype }],
+    cuts: [...keptCuts, ...reducedCuts],
+    leaf: ([part], _, under) => {
+      const cut = reducedCuts.find((c) => under.has(c));
+      if (!cut) return [reduce(rt, backend, op, part!, reduceRank, outDtype)];
+      if (!arg) return [reduce(rt, backend, op === 'mean' ? 'sum' : op, part!, reduceRank, partialDtype)];
+      // Value and position of the part's extremum; positions shifted to the whole block's.
+      const value = reduce(rt, backend, op === 'argmax' ? 'max' : 'min', part!, reduceRank, x.storage.dtype === 'float32' ? 'float32' : 'int32');
+      const local = reduce(rt, backend, op, part!, reduceRank, 'int32');
+      const shift = under.get(cut)![0] * (n / x.shape[kept]!);
+      if (shift === 0) return [value, local];
+      const view: View = { storage: local, shape: [local.numel], strides: [1], offset: 0 };
+      const pos = ew.binary(rt, backend, 'add', view, shift, view.shape, 'int32', 'int32');
+      local.release();
+      return [value, pos];
+    },
+  });
+  if (!combined || op !== 'mean') return out!;
+  // The parts added sums: divide once by the whole block's length.
+  const view: View = { storage: out!, shape: [out!.numel], strides: [1], offset: 0 };
+  const mean = ew.binary(rt, backend, 'mul', view, 1 / n, view.shape, 'float32', 'float32');
+  out!.release();
+  return mean;
 }

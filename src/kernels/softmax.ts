@@ -31,6 +31,7 @@ import { ShapeError, fmtShape } from '../errors.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { PooledBuffer } from '../device/buffer-pool.ts';
 import { GpuStorage } from './storage.ts';
+import { alignedCuts, exceedsBinding, runSplit } from './split.ts';
 import { MAX_RANK, UniformWriter, WG } from './wgsl.ts';
 import { kernel } from './ieee.ts';
 
@@ -317,6 +318,13 @@ export function softmax(rt: GpuRuntime, backend: GpuStorage['backend'], x: View,
   const name = log ? 'log_softmax' : 'softmax';
   checkDim(name, x.shape, dim);
   const total = sizeOf(x.shape);
+  if (exceedsBinding(rt, [x], [total])) {
+    // Over one binding: parts of whole rows (every dim but `dim` may be cut), src/kernels/split.ts.
+    return runSplit(rt, {
+      name, backend, inputs: [x], roles: ['input'], outputs: [{ shape: x.shape, dtype: 'float32' }], cuts: alignedCuts(x.shape, 2, [dim]),
+      leaf: ([part]) => [softmax(rt, backend, part!, dim, log)],
+    })[0]!;
+  }
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(total, 1) * 4), 'float32', total);
   if (total === 0) return out;
   const { rowShape } = splitDim(x.shape, x.strides, dim);
@@ -335,6 +343,12 @@ export function softmaxBackward(rt: GpuRuntime, backend: GpuStorage['backend'], 
     throw new ShapeError(name, `output shape ${fmtShape(y.shape)} and gradient shape ${fmtShape(g.shape)} differ`, [y.shape, g.shape]);
   }
   const total = sizeOf(y.shape);
+  if (exceedsBinding(rt, [y, g], [total])) {
+    return runSplit(rt, {
+      name, backend, inputs: [y, g], roles: ['output', 'gradient'], outputs: [{ shape: y.shape, dtype: 'float32' }], cuts: alignedCuts(y.shape, 3, [dim]),
+      leaf: ([py, pg]) => [softmaxBackward(rt, backend, py!, pg!, dim, log)],
+    })[0]!;
+  }
   const out = new GpuStorage(backend, rt, rt.pool.acquire(Math.max(total, 1) * 4), 'float32', total);
   if (total === 0) return out;
   const { rowShape } = splitDim(y.shape, y.strides, dim);

@@ -5,6 +5,7 @@ import { DeviceError } from '../errors.ts';
 import type { Backend, BackendName } from '../backend/types.ts';
 import { cpuBackend } from '../backend/cpu/index.ts';
 import { acquireDevice, type AcquireOptions } from '../device/acquire.ts';
+import type { LimitCaps } from '../device/limits.ts';
 import { GpuRuntime } from '../device/runtime.ts';
 import { createWebgpuBackend } from '../kernels/index.ts';
 
@@ -22,19 +23,30 @@ export interface InitOptions extends AcquireOptions {
    * cache file.
    */
   autotune?: boolean | 'fresh';
+  /**
+   * Plan with smaller limits than the adapter's (bytes per storage binding, per buffer): ops
+   * then split or refuse at these sizes. For testing the large-tensor paths with small tensors,
+   * or to keep headroom; the device itself always gets the adapter's full limits.
+   */
+  limits?: LimitCaps;
 }
 
 /**
  * Opens the WebGPU device. Call once before creating tensors on 'webgpu'; later calls
- * are no-ops. Throws a DeviceError naming what to install when there is no adapter.
+ * are no-ops while the device works. After the device was lost (a driver reset, or
+ * `device.destroy()`), `await init()` opens a new one; tensors of the lost device then raise a
+ * DeviceLostError and must be recreated. Throws a DeviceError naming what to install when
+ * there is no adapter.
  */
 export async function init(opts: InitOptions = {}): Promise<void> {
   if (opts.defaultDevice) defaultName = opts.defaultDevice;
+  // A loss is reported asynchronously: a device destroyed a moment ago may not say so yet.
+  if (webgpu && !pending && (await webgpu.runtime.waitLost(0))) webgpu = null;
   if (webgpu || defaultName === 'cpu') return;
   pending ??= (async () => {
     const { device, adapterInfo } = await acquireDevice(opts);
     const mode = opts.autotune === undefined ? undefined : opts.autotune === 'fresh' ? 'fresh' : opts.autotune ? 'on' : 'off';
-    const rt = new GpuRuntime(device, adapterInfo, undefined, mode);
+    const rt = new GpuRuntime(device, adapterInfo, undefined, mode, opts.limits);
     await rt.tuner.load();
     webgpu = createWebgpuBackend(rt);
   })();
@@ -57,6 +69,7 @@ export function getBackend(name: BackendName = defaultName): Backend {
   if (!webgpu) {
     throw new DeviceError("webgrad: WebGPU is not initialised: `await init()` before creating tensors (or pass { device: 'cpu' })");
   }
+  if (webgpu.runtime.lost) throw webgpu.runtime.lostError(true);
   return webgpu;
 }
 

@@ -178,8 +178,15 @@ function drawRandom(kind: 'uniform' | 'normal' | 'randint', shape: number[], a: 
   const be = getBackend(opts.device);
   const gen = opts.generator ?? defaultGenerator;
   const n = numel(shape);
-  const t = new Tensor(be.random(kind, n, dtype, gen.next(kind, n), a, b), shape);
-  return finish(t, opts);
+  const before = gen.getState();
+  let storage;
+  try {
+    storage = be.random(kind, n, dtype, gen.next(kind, n), a, b);
+  } catch (e) {
+    gen.setState(before); // a refused draw (too large for the device) consumes no numbers
+    throw e;
+  }
+  return finish(new Tensor(storage, shape), opts);
 }
 
 /** Uniform samples in [0, 1). */

@@ -14,7 +14,10 @@ export function backendOf(op: string, ...xs: TensorOrScalar[]): Backend {
     if (typeof x === 'number') continue;
     x.assertAlive(op);
     const b = x.storage.backend;
-    if (be && be !== b) throw new ValueError(op, `expected all tensors on the same device, got ${be.name} and ${b.name}`);
+    if (be && be !== b) {
+      // Same name, different backends: one of them is a WebGPU device lost since (or shut down).
+      throw b.lostError?.() ?? be.lostError?.() ?? new ValueError(op, `expected all tensors on the same device, got ${be.name} and ${b.name}`);
+    }
     be = b;
   }
   if (!be) throw new ValueError(op, 'needs at least one tensor operand');
