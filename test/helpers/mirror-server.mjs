@@ -8,6 +8,8 @@
 //   /drop/<name>     a request from byte 0 gets half the file, then the connection is cut;
 //                    a Range request gets the rest properly (resume)
 //   /norange/<name>  ignores Range: always 200 and the whole file
+//   /slow/<name>     a request from byte 0 gets half the file at once, then the rest in 64 KiB
+//                    pieces every 50 ms (a download slow enough to cancel midway)
 //   /__log           the requests so far as JSON [{ path, range }]; /__reset empties it
 //   node test/helpers/mirror-server.mjs <folder>   → prints {"port": N} once listening
 import { readFileSync } from 'node:fs';
@@ -54,6 +56,21 @@ const server = createServer((req, res) => {
   else res.writeHead(200, { 'Content-Length': bytes.length });
   if (mode === 'drop' && start === 0) {
     res.write(bytes.subarray(0, bytes.length >> 1), () => setTimeout(() => res.destroy(), 20));
+    return;
+  }
+  if (mode === 'slow' && start === 0) {
+    let at = bytes.length >> 1;
+    res.write(bytes.subarray(0, at));
+    const timer = setInterval(() => {
+      const next = Math.min(at + 65536, bytes.length);
+      res.write(bytes.subarray(at, next));
+      at = next;
+      if (at === bytes.length) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, 50);
+    res.on('close', () => clearInterval(timer));
     return;
   }
   res.end(bytes.subarray(start));
