@@ -24,7 +24,8 @@ export interface AdamOptions {
   maximize: boolean;
 }
 
-function checkAdam(name: string, o: AdamOptions): void {
+/** The checks of every Adam-like optimizer's options (lr, eps, betas in [0, 1), weightDecay ≥ 0). */
+export function checkAdam(name: string, o: Pick<AdamOptions, 'lr' | 'eps' | 'betas' | 'weightDecay'>): void {
   check(name, Number.isFinite(o.lr) && o.lr >= 0, 'learning rate', o.lr);
   check(name, Number.isFinite(o.eps) && o.eps >= 0, 'epsilon', o.eps);
   check(name, Array.isArray(o.betas) && o.betas.length === 2, 'betas', o.betas);
