@@ -76,16 +76,20 @@ export interface AdadeltaUpdate {
   readonly maximize: boolean;
 }
 
-/** Adamax (torch.optim.Adamax). State: `[expAvg, expInf]`. `step` counts this update. */
-export interface AdamaxUpdate {
-  readonly kind: 'adamax';
+/** The hyper-parameters Adamax, NAdam and RAdam share; `step` counts this update (1 on the first). */
+interface MomentHyper {
   readonly lr: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
-  readonly maximize: boolean;
   readonly step: number;
+}
+
+/** Adamax (torch.optim.Adamax). State: `[expAvg, expInf]`. */
+export interface AdamaxUpdate extends MomentHyper {
+  readonly kind: 'adamax';
+  readonly maximize: boolean;
 }
 
 /**
@@ -93,29 +97,17 @@ export interface AdamaxUpdate {
  * schedule is resolved by the optimizer: `mu` and `muNext` are μ_t and μ_{t+1}, `muProduct`
  * is Π_{i≤t} μ_i and `muProductNext` is that times μ_{t+1}.
  */
-export interface NadamUpdate {
+export interface NadamUpdate extends MomentHyper {
   readonly kind: 'nadam';
-  readonly lr: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  readonly weightDecay: number;
-  readonly step: number;
   readonly mu: number;
   readonly muNext: number;
   readonly muProduct: number;
   readonly muProductNext: number;
 }
 
-/** RAdam (torch.optim.RAdam). State: `[expAvg, expAvgSq]`. `step` counts this update. */
-export interface RadamUpdate {
+/** RAdam (torch.optim.RAdam). State: `[expAvg, expAvgSq]`. */
+export interface RadamUpdate extends MomentHyper {
   readonly kind: 'radam';
-  readonly lr: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  readonly weightDecay: number;
-  readonly step: number;
 }
 
 export type OptimUpdate = SgdUpdate | AdamUpdate | RmspropUpdate | AdagradUpdate | AdadeltaUpdate | AdamaxUpdate | NadamUpdate | RadamUpdate;

@@ -16,6 +16,20 @@ import type { GpuStorage } from './storage.ts';
 import { MAIN_ARGS, UniformWriter, WG, flatIndex, grid1d } from './wgsl.ts';
 import { kernel } from './ieee.ts';
 
+/**
+ * NAdam's and RAdam's first lines: L2 weight decay, then Adam's moments m (s0) and v (s1),
+ * with h1 = (β1, 1 - β1, β2, 1 - β2) and h2.x = weightDecay.
+ */
+function momentLines(weightDecay: boolean): string[] {
+  return [
+    ...(weightDecay ? ['g = g + T(u.h2.x) * p;'] : []),
+    'let m = T(u.h1.x) * s0[i + u.offS.x] + T(u.h1.y) * g;',
+    'let v = T(u.h1.z) * s1[i + u.offS.y] + T(u.h1.w) * (g * g);',
+    's0[i + u.offS.x] = m;',
+    's1[i + u.offS.y] = v;',
+  ];
+}
+
 /** The update body over `p` (param), `g` (grad) and state `s0..s2`, in type `T`; h0..h2 hold the hyper-parameters. */
 function body(u: OptimUpdate, vec4: boolean): string {
   const lines: string[] = [];
@@ -101,13 +115,9 @@ function body(u: OptimUpdate, vec4: boolean): string {
       break;
     }
     case 'nadam': {
-      // h0 = (gradStep, avgStep, 1 - β2^t, eps); h1 = (β1, 1 - β1, β2, 1 - β2); h2.x = weightDecay.
-      if (u.weightDecay !== 0) lines.push('g = g + T(u.h2.x) * p;');
+      // h0 = (gradStep, avgStep, 1 - β2^t, eps); h1, h2.x: see momentLines.
       lines.push(
-        'let m = T(u.h1.x) * s0[i + u.offS.x] + T(u.h1.y) * g;',
-        'let v = T(u.h1.z) * s1[i + u.offS.y] + T(u.h1.w) * (g * g);',
-        's0[i + u.offS.x] = m;',
-        's1[i + u.offS.y] = v;',
+        ...momentLines(u.weightDecay !== 0),
         'let denom = sqrt(v / T(u.h0.z)) + T(u.h0.w);',
         'p = p - T(u.h0.x) * (g / denom);',
         'p = p - T(u.h0.y) * (m / denom);',
@@ -115,14 +125,10 @@ function body(u: OptimUpdate, vec4: boolean): string {
       break;
     }
     case 'radam': {
-      // h0 = (1 - β1^t, lr, √(1 - β2^t), eps); h1 = (β1, 1 - β1, β2, 1 - β2); h2 = (weightDecay, rect, -, -);
+      // h0 = (1 - β1^t, lr, √(1 - β2^t), eps); h1, h2.x: see momentLines; h2.y = rect;
       // flags bit 0: rectified this step (ρ_t > 5), decided on the host.
-      if (u.weightDecay !== 0) lines.push('g = g + T(u.h2.x) * p;');
       lines.push(
-        'let m = T(u.h1.x) * s0[i + u.offS.x] + T(u.h1.y) * g;',
-        'let v = T(u.h1.z) * s1[i + u.offS.y] + T(u.h1.w) * (g * g);',
-        's0[i + u.offS.x] = m;',
-        's1[i + u.offS.y] = v;',
+        ...momentLines(u.weightDecay !== 0),
         'let mHat = m / T(u.h0.x);',
         'if ((u.flags & 1u) != 0u) { p = p - mHat * T(u.h0.y) * (T(u.h0.z) / (sqrt(v) + T(u.h0.w))) * T(u.h2.y); } else { p = p - mHat * T(u.h0.y); }',
       );

@@ -34,6 +34,14 @@ export function optimStep(u: OptimUpdate, param: View, grad: View, state: readon
     if (maximize) g = -g;
     return weightDecay !== 0 ? g + weightDecay * P[pp[i]!]! : g;
   };
+  /** Adam's moments of element i from gradient g, written to slots 0 and 1 (NAdam, RAdam). */
+  const moments = (i: number, g: number, beta1: number, beta2: number): [number, number] => {
+    const m = beta1 * get(0, i) + (1 - beta1) * g;
+    const v = beta2 * get(1, i) + (1 - beta2) * g * g;
+    set(0, i, m);
+    set(1, i, v);
+    return [m, v];
+  };
 
   switch (u.kind) {
     case 'sgd': {
@@ -144,10 +152,7 @@ export function optimStep(u: OptimUpdate, param: View, grad: View, state: readon
       const { bc2, gradStep, avgStep } = nadamScalars(u);
       for (let i = 0; i < n; i++) {
         const g = gradAt(i, false, u.weightDecay);
-        const m = u.beta1 * get(0, i) + (1 - u.beta1) * g;
-        const v = u.beta2 * get(1, i) + (1 - u.beta2) * g * g;
-        set(0, i, m);
-        set(1, i, v);
+        const [m, v] = moments(i, g, u.beta1, u.beta2);
         const denom = Math.sqrt(v / bc2) + u.eps;
         const p = P[pp[i]!]! - gradStep * (g / denom); // two addcdiv_ calls, in torch's order
         P[pp[i]!] = p - avgStep * (m / denom);
@@ -160,10 +165,7 @@ export function optimStep(u: OptimUpdate, param: View, grad: View, state: readon
       const rect = radamRectification(u);
       for (let i = 0; i < n; i++) {
         const g = gradAt(i, false, u.weightDecay);
-        const m = u.beta1 * get(0, i) + (1 - u.beta1) * g;
-        const v = u.beta2 * get(1, i) + (1 - u.beta2) * g * g;
-        set(0, i, m);
-        set(1, i, v);
+        const [m, v] = moments(i, g, u.beta1, u.beta2);
         const mHat = m / bc1;
         P[pp[i]!] = P[pp[i]!]! - (rect === null ? mHat * u.lr : mHat * u.lr * (bc2Sqrt / (Math.sqrt(v) + u.eps)) * rect);
       }
