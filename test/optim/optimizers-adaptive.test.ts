@@ -116,6 +116,24 @@ describe('the fused WGSL update against the float64 CPU twin', () => {
     });
   }
 
+  it('a non-contiguous gradient is read through a contiguous copy; a non-contiguous parameter is refused up front', async () => {
+    for (const [kind, opts] of FULL) {
+      const [p, q] = [0, 1].map(() => tensor(hostValues(12, { seed: 7 }), { shape: [3, 4], requiresGrad: true }));
+      const g = tensor(hostValues(12, { seed: 8 }), { shape: [4, 3] });
+      p!.grad = g.t(); // a transposed view
+      q!.grad = g.t().contiguous();
+      const [op, oq] = [make(kind, [p!], opts), make(kind, [q!], opts)];
+      op.step();
+      oq.step();
+      expect(await p!.toArray(), kind).toEqual(await q!.toArray());
+      const leafView = tensor(hostValues(12, { seed: 9 }), { shape: [4, 3] }).t().requiresGrad_();
+      leafView.grad = leafView.detach().zerosLike();
+      expect(() => make(kind, [leafView], opts).step()).toThrow(new RegExp(`${kind}: parameter 0 of group 0 \\(shape \\[3, 4\\]\\) is a non-contiguous view; optimize a contiguous tensor`));
+      op.dispose();
+      oq.dispose();
+    }
+  });
+
   it('one dispatch per parameter, for every optimizer', () => {
     const rt = gpuRuntime();
     for (const [kind, opts] of FULL) {
