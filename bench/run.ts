@@ -508,6 +508,12 @@ for (const [n, c] of SOFTMAX_SHAPES) {
   const cases: [string, number, { step(): void; dispose(): void }, (() => import('@tensorflow/tfjs-core').Optimizer) | null][] = [
     ['SGD momentum 0.9', 5 * 4 * count, new optim.SGD(params, { lr: 0.01, momentum: 0.9 }), tf ? () => tf!.train.momentum(0.01, 0.9) : null],
     ['Adam', 7 * 4 * count, new optim.Adam(params, { lr: 1e-3 }), tf ? () => tf!.train.adam(1e-3) : null],
+    // Bytes: read parameter, gradient and each state buffer; write parameter and state.
+    ['Adagrad', 5 * 4 * count, new optim.Adagrad(params, { lr: 1e-2, initialAccumulatorValue: 0.1 }), tf ? () => tf!.train.adagrad(1e-2, 0.1) : null],
+    ['Adadelta', 7 * 4 * count, new optim.Adadelta(params, { lr: 1.0, rho: 0.9, eps: 1e-6 }), tf ? () => tf!.train.adadelta(1.0, 0.9, 1e-6) : null],
+    ['Adamax', 7 * 4 * count, new optim.Adamax(params, { lr: 2e-3 }), tf ? () => tf!.train.adamax(2e-3, 0.9, 0.999, 1e-8, 0) : null],
+    ['NAdam', 7 * 4 * count, new optim.NAdam(params, { lr: 2e-3 }), null], // TF.js has no NAdam
+    ['RAdam', 7 * 4 * count, new optim.RAdam(params, { lr: 1e-3 }), null], // nor RAdam
   ];
   for (const [name, bytes, o, mk] of cases) {
     const to = mk ? mk() : null;

@@ -1,6 +1,7 @@
-// Fused optimizer updates: SGD (momentum, dampening, Nesterov), Adam/AdamW (amsgrad) and
-// RMSprop (centered, momentum), each ONE dispatch per parameter that reads the parameter,
-// its gradient and its state buffers and writes parameter and state in place.
+// Fused optimizer updates: SGD (momentum, dampening, Nesterov), Adam/AdamW (amsgrad),
+// RMSprop (centered, momentum), Adagrad, Adadelta, Adamax, NAdam and RAdam, each ONE dispatch
+// per parameter that reads the parameter, its gradient and its state buffers and writes
+// parameter and state in place.
 // Hyper-parameters travel in uniforms (so a scheduler changing lr recompiles nothing); the
 // options that change which buffers exist or which terms apply (momentum on/off, nesterov,
 // amsgrad, centered, maximize, weight decay on/off) are baked into the source, one cached
@@ -8,7 +9,7 @@
 
 import type { View } from '../backend/types.ts';
 import type { OptimUpdate } from '../backend/optim-types.ts';
-import { optimStateSlots } from '../backend/optim-types.ts';
+import { adagradStepSize, adamaxStepSize, nadamScalars, optimStateSlots, radamRectification } from '../backend/optim-types.ts';
 import { numel as sizeOf } from '../shape.ts';
 import type { GpuRuntime } from '../device/runtime.ts';
 import type { GpuStorage } from './storage.ts';
@@ -16,10 +17,24 @@ import { alignedCuts, exceedsBinding, runSplit } from './split.ts';
 import { MAIN_ARGS, UniformWriter, WG, flatIndex, grid1d } from './wgsl.ts';
 import { kernel } from './ieee.ts';
 
+/**
+ * NAdam's and RAdam's first lines: L2 weight decay, then Adam's moments m (s0) and v (s1),
+ * with h1 = (β1, 1 - β1, β2, 1 - β2) and h2.x = weightDecay.
+ */
+function momentLines(weightDecay: boolean): string[] {
+  return [
+    ...(weightDecay ? ['g = g + T(u.h2.x) * p;'] : []),
+    'let m = T(u.h1.x) * s0[i + u.offS.x] + T(u.h1.y) * g;',
+    'let v = T(u.h1.z) * s1[i + u.offS.y] + T(u.h1.w) * (g * g);',
+    's0[i + u.offS.x] = m;',
+    's1[i + u.offS.y] = v;',
+  ];
+}
+
 /** The update body over `p` (param), `g` (grad) and state `s0..s2`, in type `T`; h0..h2 hold the hyper-parameters. */
 function body(u: OptimUpdate, vec4: boolean): string {
   const lines: string[] = [];
-  if (u.maximize) lines.push('g = -g;');
+  if ('maximize' in u && u.maximize) lines.push('g = -g;');
   switch (u.kind) {
     case 'sgd': {
       // h0 = (lr, momentum, 1 - dampening, weightDecay); flags bit 0: first step.
@@ -68,6 +83,58 @@ function body(u: OptimUpdate, vec4: boolean): string {
       } else lines.push('p = p - T(u.h0.x) * (g / avg);');
       break;
     }
+    case 'adagrad': {
+      // h0 = (stepSize = lr / (1 + (t - 1)·lrDecay), eps, weightDecay, -).
+      if (u.weightDecay !== 0) lines.push('g = g + T(u.h0.z) * p;');
+      lines.push('let sum = s0[i + u.offS.x] + g * g;', 's0[i + u.offS.x] = sum;', 'p = p - T(u.h0.x) * (g / (sqrt(sum) + T(u.h0.y)));');
+      break;
+    }
+    case 'adadelta': {
+      // h0 = (lr, ρ, 1 - ρ, eps); h1.x = weightDecay.
+      if (u.weightDecay !== 0) lines.push('g = g + T(u.h1.x) * p;');
+      lines.push(
+        'let sq = T(u.h0.y) * s0[i + u.offS.x] + T(u.h0.z) * (g * g);',
+        's0[i + u.offS.x] = sq;',
+        'let acc = s1[i + u.offS.y];',
+        'let delta = sqrt(acc + T(u.h0.w)) / sqrt(sq + T(u.h0.w)) * g;',
+        's1[i + u.offS.y] = T(u.h0.y) * acc + T(u.h0.z) * (delta * delta);',
+        'p = p - T(u.h0.x) * delta;',
+      );
+      break;
+    }
+    case 'adamax': {
+      // h0 = (stepSize = lr / (1 - β1^t), β1, 1 - β1, β2); h1 = (eps, weightDecay, -, -).
+      if (u.weightDecay !== 0) lines.push('g = g + T(u.h1.y) * p;');
+      lines.push(
+        'let m = T(u.h0.y) * s0[i + u.offS.x] + T(u.h0.z) * g;',
+        // torch.amax over [β2·u, |g| + eps]: a NaN on either side stays NaN.
+        `let inf = ${vec4 ? 'ieee_max4' : 'ieee_max'}(T(u.h0.w) * s1[i + u.offS.y], abs(g) + T(u.h1.x));`,
+        's0[i + u.offS.x] = m;',
+        's1[i + u.offS.y] = inf;',
+        'p = p - T(u.h0.x) * (m / inf);',
+      );
+      break;
+    }
+    case 'nadam': {
+      // h0 = (gradStep, avgStep, 1 - β2^t, eps); h1, h2.x: see momentLines.
+      lines.push(
+        ...momentLines(u.weightDecay !== 0),
+        'let denom = sqrt(v / T(u.h0.z)) + T(u.h0.w);',
+        'p = p - T(u.h0.x) * (g / denom);',
+        'p = p - T(u.h0.y) * (m / denom);',
+      );
+      break;
+    }
+    case 'radam': {
+      // h0 = (1 - β1^t, lr, √(1 - β2^t), eps); h1, h2.x: see momentLines; h2.y = rect;
+      // flags bit 0: rectified this step (ρ_t > 5), decided on the host.
+      lines.push(
+        ...momentLines(u.weightDecay !== 0),
+        'let mHat = m / T(u.h0.x);',
+        'if ((u.flags & 1u) != 0u) { p = p - mHat * T(u.h0.y) * (T(u.h0.z) / (sqrt(v) + T(u.h0.w))) * T(u.h2.y); } else { p = p - mHat * T(u.h0.y); }',
+      );
+      break;
+    }
   }
   return lines.join('\n  ');
 }
@@ -82,6 +149,13 @@ function variantKey(u: OptimUpdate): string {
       return `adam${f(u.amsgrad, '_amsgrad')}${f(u.weightDecay !== 0, u.decoupledWeightDecay ? '_decoupled' : '_wd')}${f(u.maximize, '_max')}`;
     case 'rmsprop':
       return `rmsprop${f(u.centered, '_centered')}${f(u.momentum > 0, '_momentum')}${f(u.weightDecay !== 0, '_wd')}${f(u.maximize, '_max')}`;
+    case 'adagrad':
+    case 'adadelta':
+    case 'adamax':
+      return `${u.kind}${f(u.weightDecay !== 0, '_wd')}${f(u.maximize, '_max')}`;
+    case 'nadam':
+    case 'radam':
+      return `${u.kind}${f(u.weightDecay !== 0, '_wd')}`;
   }
 }
 
@@ -131,6 +205,21 @@ function hyper(u: OptimUpdate): { h: number[]; flags: number } {
     }
     case 'rmsprop':
       return { h: [u.lr, u.alpha, 1 - u.alpha, u.eps, u.weightDecay, u.momentum], flags: 0 };
+    case 'adagrad':
+      return { h: [adagradStepSize(u), u.eps, u.weightDecay], flags: 0 };
+    case 'adadelta':
+      return { h: [u.lr, u.rho, 1 - u.rho, u.eps, u.weightDecay], flags: 0 };
+    case 'adamax':
+      return { h: [adamaxStepSize(u), u.beta1, 1 - u.beta1, u.beta2, u.eps, u.weightDecay], flags: 0 };
+    case 'nadam': {
+      const { bc2, gradStep, avgStep } = nadamScalars(u);
+      return { h: [gradStep, avgStep, bc2, u.eps, u.beta1, 1 - u.beta1, u.beta2, 1 - u.beta2, u.weightDecay], flags: 0 };
+    }
+    case 'radam': {
+      const rect = radamRectification(u);
+      const h = [1 - u.beta1 ** u.step, u.lr, Math.sqrt(1 - u.beta2 ** u.step), u.eps, u.beta1, 1 - u.beta1, u.beta2, 1 - u.beta2, u.weightDecay, rect ?? 0];
+      return { h, flags: rect === null ? 0 : 1 };
+    }
   }
 }
 

@@ -24,7 +24,8 @@ export interface AdamOptions {
   maximize: boolean;
 }
 
-function checkAdam(name: string, o: AdamOptions): void {
+/** The checks of every Adam-like optimizer's options (lr, eps, betas in [0, 1), weightDecay ≥ 0). */
+export function checkAdam(name: string, o: Pick<AdamOptions, 'lr' | 'eps' | 'betas' | 'weightDecay'>): void {
   check(name, Number.isFinite(o.lr) && o.lr >= 0, 'learning rate', o.lr);
   check(name, Number.isFinite(o.eps) && o.eps >= 0, 'epsilon', o.eps);
   check(name, Array.isArray(o.betas) && o.betas.length === 2, 'betas', o.betas);
@@ -33,7 +34,7 @@ function checkAdam(name: string, o: AdamOptions): void {
   check(name, Number.isFinite(o.weightDecay) && o.weightDecay >= 0, 'weightDecay', o.weightDecay);
 }
 
-function adamUpdate(g: ParamGroup<AdamOptions>, st: ParamState | null, decoupled: boolean): AdamUpdate {
+function adamUpdate(g: ParamGroup<AdamOptions>, st: ParamState, decoupled: boolean): AdamUpdate {
   return {
     kind: 'adam',
     lr: g.lr,
@@ -44,7 +45,7 @@ function adamUpdate(g: ParamGroup<AdamOptions>, st: ParamState | null, decoupled
     decoupledWeightDecay: decoupled,
     amsgrad: g.amsgrad,
     maximize: g.maximize,
-    step: (st?.step ?? 0) + 1,
+    step: st.step,
   };
 }
 
@@ -59,10 +60,10 @@ export class Adam extends Optimizer<AdamOptions> {
   constructor(params: ParamsInput<AdamOptions>, opts: Partial<AdamOptions> = {}) {
     super('Adam', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...opts });
   }
-  protected checkOptions(o: AdamOptions): void {
+  protected override checkOptions(o: AdamOptions): void {
     checkAdam('Adam', o);
   }
-  protected updateFor(g: ParamGroup<AdamOptions>, st: ParamState | null): AdamUpdate {
+  protected override updateFor(g: ParamGroup<AdamOptions>, st: ParamState): AdamUpdate {
     return adamUpdate(g, st, false);
   }
 }
@@ -75,10 +76,10 @@ export class AdamW extends Optimizer<AdamOptions> {
   constructor(params: ParamsInput<AdamOptions>, opts: Partial<AdamOptions> = {}) {
     super('AdamW', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...opts });
   }
-  protected checkOptions(o: AdamOptions): void {
+  protected override checkOptions(o: AdamOptions): void {
     checkAdam('AdamW', o);
   }
-  protected updateFor(g: ParamGroup<AdamOptions>, st: ParamState | null): AdamUpdate {
+  protected override updateFor(g: ParamGroup<AdamOptions>, st: ParamState): AdamUpdate {
     return adamUpdate(g, st, true);
   }
 }

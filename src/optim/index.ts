@@ -8,6 +8,11 @@ export { Optimizer, type ParamGroup, type ParamGroupInput, type ParamsInput, typ
 export { SGD, type SGDOptions } from './sgd.ts';
 export { Adam, AdamW, type AdamOptions } from './adam.ts';
 export { RMSprop, type RMSpropOptions } from './rmsprop.ts';
-export { LRScheduler, StepLR, CosineAnnealingLR, OneCycleLR, type OneCycleOptions, type SchedulerStateDict } from './lr-scheduler.ts';
+export { Adagrad, Adadelta, type AdagradOptions, type AdadeltaOptions } from './adagrad.ts';
+export { Adamax, NAdam, RAdam, type AdamaxOptions, type NAdamOptions, type RAdamOptions } from './adam-variants.ts';
+export {
+  LRScheduler, StepLR, MultiStepLR, ExponentialLR, LambdaLR, LinearLR, CosineAnnealingLR, OneCycleLR, SequentialLR, ChainedScheduler, ReduceLROnPlateau,
+  type OneCycleOptions, type ReduceLROnPlateauOptions, type LrLambda, type SchedulerStateDict,
+} from './lr-scheduler.ts';
 export * as lrScheduler from './lr-scheduler.ts';
 export { clipGradNorm_ } from '../nn/utils.ts';

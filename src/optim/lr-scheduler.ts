@@ -1,96 +1,17 @@
-// Learning-rate schedulers (torch.optim.lr_scheduler): StepLR, CosineAnnealingLR and
-// OneCycleLR, with PyTorch's (recursive, "chainable") formulas so the learning rates agree
-// with PyTorch's step for step. Each writes `lr` (and, for OneCycleLR, momentum or beta1)
-// into the optimizer's groups; the fused update kernels read them as uniforms.
+// Learning-rate schedulers (torch.optim.lr_scheduler, also optim.lrScheduler): StepLR,
+// CosineAnnealingLR and OneCycleLR here, the others in their own files and re-exported, all
+// with PyTorch's (recursive, "chainable") formulas so the learning rates agree with PyTorch's
+// step for step. Each writes `lr` (and, for OneCycleLR, momentum or beta1) into the
+// optimizer's groups; the fused update kernels read them as uniforms.
 
 import { ValueError } from '../errors.ts';
-import type { Optimizer, ParamGroup } from './optimizer.ts';
+import type { Optimizer } from './optimizer.ts';
+import { LRScheduler, type AnyGroup } from './lr-scheduler-base.ts';
 
-type AnyGroup = ParamGroup<{ lr: number }> & Record<string, unknown>;
-
-/** The state a scheduler saves (plain numbers: JSON-safe, so checkpoints keep it in metadata). */
-export type SchedulerStateDict = Record<string, unknown>;
-
-/** Base of every scheduler: call `step()` once per epoch (or per batch, for OneCycleLR). */
-export abstract class LRScheduler {
-  /** Number of step() calls so far minus one (PyTorch's last_epoch; 0 after construction). */
-  lastEpoch: number;
-  /** Each group's initial learning rate. */
-  baseLrs: number[];
-  protected stepCount = 0;
-  private lastLr: number[] = [];
-
-  constructor(
-    /** The optimizer whose groups' `lr` (and momentum) this scheduler writes. */
-    readonly optimizer: Optimizer<any>,
-    lastEpoch = -1,
-  ) {
-    const groups = this.groups;
-    if (lastEpoch === -1) {
-      for (const g of groups) g.initialLr ??= g.lr;
-    } else {
-      groups.forEach((g, i) => {
-        if (g.initialLr === undefined) throw new ValueError(this.constructor.name, `param group ${i} has no initialLr; it is required when resuming with lastEpoch ${lastEpoch}`);
-      });
-    }
-    this.baseLrs = groups.map((g) => g.initialLr!);
-    this.lastEpoch = lastEpoch;
-  }
-
-  protected get groups(): AnyGroup[] {
-    return this.optimizer.paramGroups as AnyGroup[];
-  }
-
-  /** Subclasses call this at the end of their constructor (PyTorch's _initial_step). */
-  protected initialStep(): void {
-    this.stepCount = 0;
-    this.step();
-  }
-
-  /** The learning rates for the current `lastEpoch`. */
-  protected abstract getLr(): number[];
-
-  /** Advances one epoch and writes the new learning rates into the optimizer. */
-  step(): void {
-    this.stepCount++;
-    this.lastEpoch++;
-    const lrs = this.getLr();
-    this.groups.forEach((g, i) => (g.lr = lrs[i]!));
-    this.lastLr = lrs;
-  }
-
-  /** The learning rates the last step() set. */
-  getLastLr(): number[] {
-    return [...this.lastLr];
-  }
-
-  /** Everything but the optimizer (PyTorch's state_dict). */
-  stateDict(): SchedulerStateDict {
-    const out: SchedulerStateDict = {};
-    for (const [k, v] of Object.entries(this)) {
-      if (k === 'optimizer' || typeof v === 'function') continue;
-      out[k] = structuredClone(v);
-    }
-    return out;
-  }
-
-  /**
-   * Restores what `stateDict()` saved (a deep copy; an `optimizer` key is ignored). Build the
-   * scheduler on the restored optimizer first, then load, as in PyTorch.
-   * @example
-   * const saved = sched.stateDict();             // e.g. in a checkpoint, beside opt.stateDict()
-   * const resumed = new optim.StepLR(opt, { stepSize: 30 });
-   * resumed.loadStateDict(saved);                // continues at saved.lastEpoch
-   */
-  loadStateDict(sd: SchedulerStateDict): void {
-    const entries = Object.entries(sd).filter(([k]) => k !== 'optimizer');
-    // The state comes from a file: a key that would reach the prototype chain is refused
-    // before anything is set (assigning `__proto__` would swap the scheduler's class).
-    const bad = entries.find(([k]) => k === '__proto__' || k === 'constructor' || k === 'prototype');
-    if (bad) throw new ValueError(`${this.constructor.name}.loadStateDict`, `the state dict holds the key "${bad[0]}", which cannot be a scheduler field (corrupt or hostile checkpoint)`);
-    for (const [k, v] of entries) (this as unknown as Record<string, unknown>)[k] = structuredClone(v);
-  }
-}
+export { LRScheduler, type SchedulerStateDict } from './lr-scheduler-base.ts';
+export { MultiStepLR, ExponentialLR, LambdaLR, LinearLR, type LrLambda } from './lr-scheduler-decay.ts';
+export { SequentialLR, ChainedScheduler } from './lr-scheduler-compose.ts';
+export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './reduce-lr-on-plateau.ts';
 
 /**
  * Multiplies each group's lr by `gamma` every `stepSize` epochs (torch.optim.lr_scheduler.StepLR).
@@ -109,9 +30,13 @@ export class StepLR extends LRScheduler {
     this.initialStep();
   }
 
-  protected getLr(): number[] {
+  protected override getLr(): number[] {
     if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return this.groups.map((g) => g.lr);
     return this.groups.map((g) => g.lr * this.gamma);
+  }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * this.gamma ** Math.floor(this.lastEpoch / this.stepSize));
   }
 }
 
@@ -136,13 +61,17 @@ export class CosineAnnealingLR extends LRScheduler {
     this.initialStep();
   }
 
-  protected getLr(): number[] {
+  protected override getLr(): number[] {
     const { lastEpoch: e, tMax: T, etaMin } = this;
     const gs = this.groups;
     if (e === 0) return gs.map((g) => g.lr);
     if (this.stepCount === 1 && e > 0) return this.baseLrs.map((b) => etaMin + ((b - etaMin) * (1 + Math.cos((e * Math.PI) / T))) / 2);
     if (pmod(e - 1 - T, 2 * T) === 0) return gs.map((g, i) => g.lr + ((this.baseLrs[i]! - etaMin) * (1 - Math.cos(Math.PI / T))) / 2);
     return gs.map((g) => ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (g.lr - etaMin) + etaMin);
+  }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.tMax))) / 2);
   }
 }
 
@@ -280,7 +209,7 @@ export class OneCycleLR extends LRScheduler {
     return end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
   }
 
-  protected getLr(): number[] {
+  protected override getLr(): number[] {
     const stepNum = this.lastEpoch;
     if (stepNum > this.totalSteps) {
       throw new ValueError('OneCycleLR', `tried to step ${stepNum} times; the specified number of total steps is ${this.totalSteps}`);

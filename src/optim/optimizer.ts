@@ -1,10 +1,12 @@
 // The Optimizer base class: parameter groups with their own options, per-parameter state,
-// zeroGrad, state dicts, and a step() that validates every parameter before it updates any,
-// then runs ONE fused backend dispatch per parameter (Backend.optimStep; WGSL in
-// src/kernels/optim.ts). Subclasses only say how a group's options become an update.
+// zeroGrad, state dicts, and a step() that validates every parameter before it updates any.
+// A built-in optimizer resolves each parameter's update to ONE fused backend dispatch
+// (updateFor → Backend.optimStep; WGSL in src/kernels/optim.ts); a user-defined one writes
+// updateParam() with tensor ops, and this class runs it under noGrad in a scope, owning the
+// state tensors it stores.
 
 import { Tensor, checkNoInternalOverlap } from '../tensor/tensor.ts';
-import { keep } from '../tensor/scope.ts';
+import { keep, scope } from '../tensor/scope.ts';
 import { enableGrad, noGrad } from '../autograd/grad-mode.ts';
 import { ValueError, fmtShape } from '../errors.ts';
 import { isContiguous } from '../shape.ts';
@@ -50,16 +52,26 @@ export type ParamGroupInput<O> = Partial<O> & SchedulerFields & {
 /** Parameters (one group) or a list of groups. */
 export type ParamsInput<O> = Iterable<Tensor> | Iterable<ParamGroupInput<O>>;
 
-/** Per-parameter state: the number of updates applied and the named buffers (momentum, moments). */
+/**
+ * Per-parameter state (PyTorch's `optimizer.state[p]`, split by kind): the number of updates
+ * applied, the named tensors and the named numbers. A state dict lists them flat, as PyTorch
+ * does: `{ step, ...scalars, ...buffers }`.
+ */
 export interface ParamState {
-  /** Updates applied to this parameter so far (Adam's t in its bias corrections). */
+  /**
+   * Updates applied to this parameter so far (Adam's t in its bias corrections). Inside
+   * `updateParam` it already counts the update being made (1 on the first).
+   */
   step: number;
   /**
-   * The optimizer's per-parameter tensors, shaped like the parameter and owned by the
-   * optimizer: SGD's `momentumBuffer`; Adam's `expAvg`, `expAvgSq` (and `maxExpAvgSq` with
-   * amsgrad); RMSprop's `squareAvg` (and `gradAvg`, `momentumBuffer`). Do not dispose them.
+   * The optimizer's per-parameter tensors, owned by the optimizer: SGD's `momentumBuffer`;
+   * Adam's `expAvg`, `expAvgSq` (and `maxExpAvgSq` with amsgrad); RMSprop's `squareAvg` (and
+   * `gradAvg`, `momentumBuffer`); Adagrad's `sum`; Adadelta's `squareAvg`, `accDelta`; Adamax's
+   * `expAvg`, `expInf`; NAdam's and RAdam's `expAvg`, `expAvgSq`. Do not dispose them.
    */
   buffers: Record<string, Tensor>;
+  /** The optimizer's per-parameter numbers (NAdam's `muProduct`). */
+  scalars: Record<string, number>;
 }
 
 /** An optimizer's state dict (PyTorch's layout, camelCased): parameters are numbered across groups. */
@@ -82,10 +94,20 @@ export interface BaseOptions {
 /**
  * Base class of every optimizer (torch.optim.Optimizer): parameter groups with their own
  * options, per-parameter state, `zeroGrad()`, `step()` and state dicts. `step()` checks every
- * parameter, gradient and option first (throwing a ValueError that names the parameter), so a
- * failing step changes nothing; then it runs one fused WGSL dispatch per parameter. `O` is the
- * subclass's options type (SGDOptions, AdamOptions, …). The optimizer owns its state buffers
- * (free them with `dispose()` or `using`); the parameters belong to their modules.
+ * parameter, gradient and option first (throwing a ValueError that names the parameter), then
+ * updates each parameter that has a gradient. `O` is the options type (SGDOptions, …). The
+ * optimizer owns its state tensors (free them with `dispose()` or `using`); the parameters
+ * belong to their modules.
+ *
+ * The built-in optimizers update each parameter with one fused WGSL dispatch. To write your
+ * own, extend this class and override the protected hook
+ * `updateParam(p, grad, group, state)`: it is called once per parameter that has a gradient,
+ * under `noGrad` and inside a `scope` (temporaries are freed), with `state.step` already
+ * counting this update; update `p` in place with tensor ops and keep what must persist in
+ * `state.buffers` (tensors, now owned by the optimizer) and `state.scalars` (numbers).
+ * Param groups, `stateDict()`/`loadStateDict()` and the schedulers then work as for the
+ * built-ins. Overriding `step()` itself (PyTorch style) works too; it then owns validation,
+ * `noGrad` and keeping its state tensors out of enclosing scopes (`keep`).
  * @example
  * const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
  * for (const [x, y] of batches) {
@@ -93,13 +115,26 @@ export interface BaseOptions {
  *   lossFn.call(model.call(x), y).backward();
  *   opt.step();
  * }
+ * @example
+ * // A user-defined optimizer: SGD with momentum, written with tensor ops.
+ * class MomentumSGD extends optim.Optimizer<{ lr: number; momentum: number }> {
+ *   constructor(params: Iterable<Tensor>, opts: { lr?: number; momentum?: number } = {}) {
+ *     super('MomentumSGD', params, { lr: 0.01, momentum: 0.9, ...opts });
+ *   }
+ *   protected override updateParam(p: Tensor, grad: Tensor, group: optim.ParamGroup<{ lr: number; momentum: number }>, state: optim.ParamState): void {
+ *     const buf = state.buffers.momentumBuffer;
+ *     if (buf === undefined) state.buffers.momentumBuffer = grad.clone();
+ *     else buf.mul_(group.momentum).add_(grad);
+ *     p.sub_(state.buffers.momentumBuffer!.mul(group.lr));
+ *   }
+ * }
  */
 export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   /** The options given to the constructor, merged over the subclass's defaults; new groups start from them. */
   readonly defaults: O;
   /** The parameter groups, each with its own copy of every option; edit `lr` here to change it by hand. */
   readonly paramGroups: ParamGroup<O>[] = [];
-  /** State per parameter, created on its first update. */
+  /** State per parameter (PyTorch's `optimizer.state`), created on its first update. */
   readonly state = new Map<Tensor, ParamState>();
 
   constructor(
@@ -116,11 +151,44 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     for (const g of groups) this.addParamGroup(g);
   }
 
-  /** Validates a group's options (ranges, incompatible combinations); throws a ValueError. */
-  protected abstract checkOptions(o: O): void;
+  /**
+   * Validates a group's options (ranges, incompatible combinations) and throws a ValueError;
+   * called for the defaults, for each group added or loaded, and before every step. The
+   * default checks that `lr` is a finite number ≥ 0.
+   */
+  protected checkOptions(o: O): void {
+    check(this.name, Number.isFinite(o.lr) && o.lr >= 0, 'learning rate', o.lr);
+  }
 
-  /** The fused update of one parameter, given its group and state (null before its first update). */
-  protected abstract updateFor(group: ParamGroup<O>, state: ParamState | null): OptimUpdate;
+  /**
+   * The fused update of one parameter, given its group and its state after this step
+   * (`step` already counted; a copy that may be edited, e.g. NAdam's `muProduct`, and that
+   * is kept only once the update ran). Built-in optimizers return their kernel's update;
+   * null (the default) means `updateParam` does the work with tensor ops.
+   */
+  protected updateFor(_group: ParamGroup<O>, _state: ParamState): OptimUpdate | null {
+    return null;
+  }
+
+  /**
+   * The starting value of a fused update's state buffer `slot` (0 unless overridden;
+   * null: allocated without a fill, for a buffer the first update writes whole).
+   */
+  protected stateFill(_group: ParamGroup<O>, _slot: string): number | null {
+    return 0;
+  }
+
+  /**
+   * Updates one parameter with tensor ops: the hook a user-defined optimizer overrides (see
+   * the class documentation). Runs under `noGrad` inside a `scope`; `grad` is the parameter's
+   * gradient (contiguous, do not modify it), `group` its group's options, and `state` its
+   * state with `step` already counting this update. Tensors stored in `state.buffers` are
+   * kept and owned by the optimizer (a stored `grad` or `p` is copied first); a buffer
+   * replaced by another is disposed.
+   */
+  protected updateParam(_p: Tensor, _grad: Tensor, _group: ParamGroup<O>, _state: ParamState): void {
+    throw new ValueError(this.name, 'has no update rule: a user-defined optimizer overrides updateParam(p, grad, group, state) or step()');
+  }
 
   /** Adds a group: its options default to the optimizer's (PyTorch's add_param_group). */
   addParamGroup(group: ParamGroupInput<O>): void {
@@ -156,13 +224,57 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
 
   /**
    * Updates every parameter that has a gradient (parameters whose grad is null are skipped,
-   * as in PyTorch). Everything is validated first, so a failing step changes nothing.
+   * as in PyTorch). Everything is validated first, so a failing step changes nothing (for a
+   * user-defined `updateParam`, an error it throws itself stops the step where it happened).
    * A `closure` re-evaluating the loss runs first (with grad enabled); its loss is returned.
    */
   step(closure?: () => Tensor): Tensor | undefined {
     const loss = closure ? enableGrad(closure) : undefined;
-    // 1. Validate everything.
-    const work: { group: ParamGroup<O>; p: Tensor; g: Tensor }[] = [];
+    // 1. Validate every parameter and gradient; resolve each update (nothing observable changes).
+    const plans = this.validateStep().map(({ group, p, g, where }) => {
+      const st = this.state.get(p);
+      const next: ParamState = { step: (st?.step ?? 0) + 1, buffers: { ...st?.buffers }, scalars: { ...st?.scalars } };
+      const update = this.updateFor(group, next);
+      if (update) {
+        for (const slot of optimStateSlots(update)) {
+          const b = next.buffers[slot];
+          if (b && (b.device !== p.device || b.numel !== p.numel || b.dtype !== 'float32' || !b.isContiguous())) {
+            throw new ValueError(this.name, `state '${slot}' of ${where} is unusable (on another device, of another size or dtype, or not contiguous)`);
+          }
+        }
+      }
+      return { group, p, g, st, next, update };
+    });
+    // 2. Allocate missing state of the fused updates.
+    for (const { group, p, next, update } of plans) {
+      if (!update) continue;
+      for (const slot of optimStateSlots(update)) {
+        if (next.buffers[slot]) continue;
+        const fill = this.stateFill(group, slot);
+        next.buffers[slot] = keep(fill === null ? new Tensor(p.storage.backend.alloc(p.numel, 'float32'), p.shape) : p.fullLike(fill));
+      }
+    }
+    // 3. Update: one fused dispatch per parameter, or the tensor-op hook.
+    for (const { group, p, g, st, next, update } of plans) {
+      const gc = isContiguous(g.shape, g.strides) ? g : noGrad(() => g.contiguous());
+      try {
+        if (update) {
+          const slots = optimStateSlots(update).map((s) => next.buffers[s]!);
+          p.storage.backend.optimStep(update, p.layout, gc.layout, slots.map((t) => t.layout));
+          p.storage.version++;
+          for (const t of slots) t.storage.version++;
+        } else this.runUpdateParam(p, g, gc, group, st, next);
+      } finally {
+        if (gc !== g) gc.dispose();
+      }
+      this.state.set(p, next);
+    }
+    return loss;
+  }
+
+  /** Checks every parameter, gradient, option and state tensor; returns the parameters to update. */
+  private validateStep(): { group: ParamGroup<O>; p: Tensor; g: Tensor; where: string }[] {
+    const work: { group: ParamGroup<O>; p: Tensor; g: Tensor; where: string }[] = [];
     this.paramGroups.forEach((group, gi) => {
       this.checkOptions(group);
       group.params.forEach((p, i) => {
@@ -180,44 +292,37 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
         }
         if (g.device !== p.device) throw new ValueError(this.name, `the gradient of ${where} is on '${g.device}' but the parameter is on '${p.device}'`);
         if (g.storage === p.storage) throw new ValueError(this.name, `the gradient of ${where} shares the parameter's storage`);
-        const st = this.state.get(p);
-        if (st) {
-          for (const [k, b] of Object.entries(st.buffers)) {
-            if (b.disposed || b.device !== p.device || b.numel !== p.numel) throw new ValueError(this.name, `state '${k}' of ${where} is unusable (disposed, on another device, or of another size)`);
-          }
+        for (const [k, b] of Object.entries(this.state.get(p)?.buffers ?? {})) {
+          if (b.disposed) throw new ValueError(this.name, `state '${k}' of ${where} was disposed; the optimizer owns its state tensors`);
         }
-        work.push({ group, p, g });
+        work.push({ group, p, g, where });
       });
     });
-    // 2. Resolve each update and allocate missing state (nothing observable changes yet).
-    const plans = work.map(({ group, p, g }) => {
-      const st = this.state.get(p) ?? null;
-      const update = this.updateFor(group, st);
-      const buffers = { ...(st?.buffers ?? {}) };
-      for (const slot of optimStateSlots(update)) {
-        if (!buffers[slot]) {
-          // SGD's momentum buffer is written whole on its first step; the rest start at zero.
-          const t = update.kind === 'sgd' ? new Tensor(p.storage.backend.alloc(p.numel, 'float32'), p.shape) : p.zerosLike();
-          buffers[slot] = keep(t);
+    return work;
+  }
+
+  /**
+   * Runs the tensor-op hook for one parameter under noGrad in a scope, then takes ownership of
+   * the tensors it left in `next.buffers` (copying the gradient or the parameter themselves)
+   * and disposes the buffers it replaced.
+   */
+  private runUpdateParam(p: Tensor, g: Tensor, gc: Tensor, group: ParamGroup<O>, st: ParamState | undefined, next: ParamState): void {
+    noGrad(() =>
+      scope(() => {
+        this.updateParam(p, gc, group, next);
+        for (const [k, t] of Object.entries(next.buffers)) {
+          if (!(t instanceof Tensor)) throw new ValueError(this.name, `state.buffers.${k} must be a Tensor (numbers go in state.scalars)`);
+          if (t === p || t === g || t === gc) next.buffers[k] = t.clone();
         }
-      }
-      return { p, g, st, update, buffers };
-    });
-    // 3. One fused dispatch per parameter.
-    for (const { p, g, st, update, buffers } of plans) {
-      const gc = isContiguous(g.shape, g.strides) ? g : noGrad(() => g.contiguous());
-      const slots = optimStateSlots(update).map((s) => buffers[s]!);
-      try {
-        p.storage.backend.optimStep(update, p.layout, gc.layout, slots.map((t) => t.layout));
-      } finally {
-        if (gc !== g) gc.dispose();
-      }
-      p.storage.version++;
-      for (const t of slots) t.storage.version++;
-      const stepCount = update.kind === 'adam' ? update.step : (st?.step ?? 0) + 1;
-      this.state.set(p, { step: stepCount, buffers });
-    }
-    return loss;
+        for (const [k, v] of Object.entries(next.scalars)) {
+          if (typeof v !== 'number') throw new ValueError(this.name, `state.scalars.${k} must be a number`);
+        }
+        return Object.values(next.buffers);
+      }),
+    );
+    const kept = new Set(Object.values(next.buffers));
+    for (const t of kept) keep(t);
+    for (const old of Object.values(st?.buffers ?? {})) if (!kept.has(old)) old.dispose();
   }
 
   /** Every parameter in group order (the numbering state dicts use). */
@@ -236,7 +341,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     for (const [p, st] of this.state) {
       const i = index.get(p);
       if (i === undefined) continue;
-      state[i] = { step: st.step, ...st.buffers };
+      state[i] = { step: st.step, ...st.scalars, ...st.buffers };
     }
     let next = 0;
     const paramGroups = this.paramGroups.map((g) => {
@@ -248,7 +353,9 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
 
   /**
    * Restores options and state from `stateDict` (a copy: the tensors are copied into new
-   * state owned by this optimizer). The groups must have the same sizes as this optimizer's.
+   * state owned by this optimizer). The groups must have the same sizes as this optimizer's;
+   * each state tensor must be on its parameter's device and, for the built-in optimizers,
+   * of its parameter's shape. Numbers other than `step` become `state.scalars`.
    */
   loadStateDict(stateDict: OptimizerStateDict): void {
     const groups = stateDict?.paramGroups;
@@ -266,12 +373,14 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     });
     const idToParam = new Map<number, Tensor>();
     groups.forEach((g, gi) => (g.params as number[]).forEach((id, k) => idToParam.set(Number(id), this.paramGroups[gi]!.params[k]!)));
-    const incoming: [Tensor, number, Record<string, Tensor>][] = [];
+    const fused = this.updateFor !== Optimizer.prototype.updateFor;
+    const incoming: [Tensor, number, Record<string, Tensor>, Record<string, number>][] = [];
     for (const [key, entry] of Object.entries(stateDict.state)) {
       const p = idToParam.get(Number(key));
       if (!p) throw new ValueError(`${this.name}.loadStateDict`, `state for parameter ${key}, which no group lists`);
       // Prototype-less: buffer names come from a file, and `bufs.__proto__ = t` on a {} would hide t.
       const bufs = Object.create(null) as Record<string, Tensor>;
+      const scalars = Object.create(null) as Record<string, number>;
       let step = 0;
       for (const [k, v] of Object.entries(entry)) {
         if (k === 'step') {
@@ -279,14 +388,16 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
           if (!Number.isInteger(step) || step < 0) throw new ValueError(`${this.name}.loadStateDict`, `state ${key}.step must be a non-negative integer`);
         } else if (v instanceof Tensor) {
           v.assertAlive(`${this.name}.loadStateDict`);
-          if (v.shape.length !== p.shape.length || v.shape.some((d, j) => d !== p.shape[j])) {
+          // The fused kernels read state element for element with the parameter.
+          if (fused && (v.shape.length !== p.shape.length || v.shape.some((d, j) => d !== p.shape[j]))) {
             throw new ValueError(`${this.name}.loadStateDict`, `state ${key}.${k} has shape ${fmtShape(v.shape)} but parameter ${key} has shape ${fmtShape(p.shape)}`);
           }
           if (v.device !== p.device) throw new ValueError(`${this.name}.loadStateDict`, `state ${key}.${k} is on '${v.device}' but parameter ${key} is on '${p.device}'`);
           bufs[k] = v;
-        } else throw new ValueError(`${this.name}.loadStateDict`, `state ${key}.${k} must be a Tensor`);
+        } else if (typeof v === 'number') scalars[k] = v;
+        else throw new ValueError(`${this.name}.loadStateDict`, `state ${key}.${k} must be a Tensor or a number`);
       }
-      incoming.push([p, step, bufs]);
+      incoming.push([p, step, bufs, scalars]);
     }
     const newOpts = groups.map((g, i) => {
       const { params: _ids, ...opts } = g;
@@ -298,10 +409,13 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     this.disposeState();
     newOpts.forEach((g, i) => (this.paramGroups[i] = g));
     noGrad(() => {
-      for (const [p, step, bufs] of incoming) {
+      for (const [p, step, bufs, scalars] of incoming) {
         const own = Object.create(null) as Record<string, Tensor>;
-        for (const [k, v] of Object.entries(bufs)) own[k] = keep(p.zerosLike().copy_(v));
-        this.state.set(p, { step, buffers: own });
+        for (const [k, v] of Object.entries(bufs)) {
+          const sameShape = v.shape.length === p.shape.length && v.shape.every((d, j) => d === p.shape[j]);
+          own[k] = keep(sameShape && v.dtype === p.dtype ? p.zerosLike().copy_(v) : v.clone());
+        }
+        this.state.set(p, { step, buffers: own, scalars });
       }
     });
   }

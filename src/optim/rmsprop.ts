@@ -36,7 +36,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     super('RMSprop', params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...opts });
   }
 
-  protected checkOptions(o: RMSpropOptions): void {
+  protected override checkOptions(o: RMSpropOptions): void {
     check('RMSprop', Number.isFinite(o.lr) && o.lr >= 0, 'learning rate', o.lr);
     check('RMSprop', Number.isFinite(o.eps) && o.eps >= 0, 'epsilon', o.eps);
     check('RMSprop', Number.isFinite(o.momentum) && o.momentum >= 0, 'momentum', o.momentum);
@@ -44,7 +44,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     check('RMSprop', Number.isFinite(o.alpha) && o.alpha >= 0, 'alpha', o.alpha);
   }
 
-  protected updateFor(g: ParamGroup<RMSpropOptions>): RmspropUpdate {
+  protected override updateFor(g: ParamGroup<RMSpropOptions>): RmspropUpdate {
     return {
       kind: 'rmsprop',
       lr: g.lr,

@@ -37,7 +37,7 @@ export class SGD extends Optimizer<SGDOptions> {
     super('SGD', params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...opts });
   }
 
-  protected checkOptions(o: SGDOptions): void {
+  protected override checkOptions(o: SGDOptions): void {
     check('SGD', Number.isFinite(o.lr) && o.lr >= 0, 'learning rate', o.lr);
     check('SGD', Number.isFinite(o.momentum) && o.momentum >= 0, 'momentum', o.momentum);
     check('SGD', Number.isFinite(o.dampening), 'dampening', o.dampening);
@@ -45,7 +45,12 @@ export class SGD extends Optimizer<SGDOptions> {
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) throw new ValueError('SGD', 'Nesterov momentum requires a momentum and zero dampening');
   }
 
-  protected updateFor(g: ParamGroup<SGDOptions>, st: ParamState | null): SgdUpdate {
+  /** The momentum buffer is written whole on its first step (it becomes the gradient): no fill. */
+  protected override stateFill(): number | null {
+    return null;
+  }
+
+  protected override updateFor(g: ParamGroup<SGDOptions>, st: ParamState): SgdUpdate {
     return {
       kind: 'sgd',
       lr: g.lr,
@@ -54,7 +59,7 @@ export class SGD extends Optimizer<SGDOptions> {
       nesterov: g.nesterov,
       weightDecay: g.weightDecay,
       maximize: g.maximize,
-      firstStep: !st?.buffers.momentumBuffer,
+      firstStep: !st.buffers.momentumBuffer,
     };
   }
 }

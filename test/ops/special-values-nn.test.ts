@@ -323,7 +323,7 @@ describe('special values: indexing and joining carry every value through', () =>
 // ---- optimizers ------------------------------------------------------------------------------
 
 /** Every optimizer class the optim namespace exports, with the option sets its update is checked under. */
-const OPTIMIZERS: Record<string, { make: (p: Tensor[]) => optim.Optimizer; variant: string }[]> = {
+const OPTIMIZERS: Record<string, { make: (p: Tensor[]) => optim.Optimizer; variant: string; steps?: number }[]> = {
   SGD: [
     { variant: 'plain', make: (p) => new optim.SGD(p, { lr: 0.1 }) },
     { variant: 'momentum, weight decay', make: (p) => new optim.SGD(p, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }) },
@@ -338,6 +338,27 @@ const OPTIMIZERS: Record<string, { make: (p: Tensor[]) => optim.Optimizer; varia
     { variant: 'default', make: (p) => new optim.RMSprop(p, { lr: 0.1 }) },
     { variant: 'centered, momentum', make: (p) => new optim.RMSprop(p, { lr: 0.1, centered: true, momentum: 0.9 }) },
   ],
+  Adagrad: [
+    { variant: 'default', make: (p) => new optim.Adagrad(p, { lr: 0.1 }) },
+    { variant: 'lr decay, weight decay, accumulator, maximize', make: (p) => new optim.Adagrad(p, { lr: 0.1, lrDecay: 0.1, weightDecay: 0.01, initialAccumulatorValue: 0.1, maximize: true }) },
+  ],
+  Adadelta: [
+    { variant: 'default', make: (p) => new optim.Adadelta(p) },
+    { variant: 'weight decay, maximize', make: (p) => new optim.Adadelta(p, { lr: 0.5, weightDecay: 0.01, maximize: true }) },
+  ],
+  Adamax: [
+    { variant: 'default', make: (p) => new optim.Adamax(p, { lr: 0.1 }) },
+    { variant: 'weight decay, maximize', make: (p) => new optim.Adamax(p, { lr: 0.1, weightDecay: 0.01, maximize: true }) },
+  ],
+  NAdam: [
+    { variant: 'default', make: (p) => new optim.NAdam(p, { lr: 0.1 }) },
+    { variant: 'weight decay', make: (p) => new optim.NAdam(p, { lr: 0.1, weightDecay: 0.01 }) },
+  ],
+  RAdam: [
+    { variant: 'default (two unrectified steps)', make: (p) => new optim.RAdam(p, { lr: 0.1 }) },
+    // β2 = 0.9: ρ_t passes 5 at step 6, so the last step is rectified.
+    { variant: 'weight decay, six steps', make: (p) => new optim.RAdam(p, { lr: 0.1, betas: [0.9, 0.9], weightDecay: 0.01 }), steps: 6 },
+  ],
 };
 
 describe('special values: optimizer updates', () => {
@@ -347,23 +368,26 @@ describe('special values: optimizer updates', () => {
   });
 
   for (const [name, variants] of Object.entries(OPTIMIZERS)) {
-    it(`${name}: two steps from every (parameter, gradient) pair of special values`, async () => {
+    it(`${name}: two steps (or more) from every (parameter, gradient) pair of special values`, async () => {
       const { a, b: raw } = pairs();
-      // Adam and RMSprop keep g² in float32 state: a ±1e30 gradient's square overflows there (as in
-      // torch, whose float32 step then leaves the parameter as it is) but not in the float64
-      // reference, so their huge gradients are ±1e18, whose squares fit.
-      const b = name === 'SGD' ? raw : raw.map((v) => (valueClass(v) === '±1e30' ? Math.sign(v) * 1e18 : v));
-      for (const { variant, make } of variants) {
+      // Adam, RMSprop, Adagrad, Adadelta, NAdam and RAdam keep g² in float32 state: a ±1e30
+      // gradient's square overflows there (as in torch, whose float32 step then leaves the
+      // parameter as it is) but not in the float64 reference, so their huge gradients are ±1e18,
+      // whose squares fit. SGD and Adamax (an infinity norm) take ±1e30 as it is.
+      const b = name === 'SGD' || name === 'Adamax' ? raw : raw.map((v) => (valueClass(v) === '±1e30' ? Math.sign(v) * 1e18 : v));
+      for (const { variant, make, steps = 2 } of variants) {
         await expectAgrees({
           row: `optim ${name}`, variant, args: [{ values: a, shape: [a.length], grad: true }, { values: b, shape: [b.length] }],
           run: ([p, g]) => {
             const opt = make([p!]);
-            for (let step = 0; step < 2; step++) {
+            for (let step = 0; step < steps; step++) {
               opt.zeroGrad();
               p!.mul(g!).sum().backward(); // p.grad = g
               opt.step();
             }
-            return [p!.detach()];
+            // The parameter and every state buffer (a NaN the update drops may still live in the state);
+            // the buffers become the harness's to dispose, and the optimizer is dropped with them.
+            return [p!.detach(), ...Object.values(opt.state.get(p!)!.buffers)];
           },
           classes: (_o, i) => [valueClass(a[i]!), valueClass(raw[i]!)],
         });

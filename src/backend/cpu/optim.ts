@@ -4,7 +4,7 @@
 
 import type { View } from '../types.ts';
 import type { OptimUpdate } from '../optim-types.ts';
-import { optimStateSlots } from '../optim-types.ts';
+import { adagradStepSize, adamaxStepSize, nadamScalars, optimStateSlots, radamRectification } from '../optim-types.ts';
 import { ShapeError, ValueError, fmtShape } from '../../errors.ts';
 import { cpuStorageOf, viewPositions } from './storage.ts';
 
@@ -25,6 +25,23 @@ export function optimStep(u: OptimUpdate, param: View, grad: View, state: readon
   const gp = viewPositions(op, grad);
   const sp = state.map((v) => viewPositions(op, v));
   const n = pp.length;
+  /** State slot k at element i, read and written. */
+  const get = (k: number, i: number): number => S[k]![sp[k]![i]!]!;
+  const set = (k: number, i: number, v: number): void => void (S[k]![sp[k]![i]!] = v);
+  /** The gradient of element i after maximize and L2 weight decay (every optimizer below starts so). */
+  const gradAt = (i: number, maximize: boolean, weightDecay: number): number => {
+    let g = G[gp[i]!]!;
+    if (maximize) g = -g;
+    return weightDecay !== 0 ? g + weightDecay * P[pp[i]!]! : g;
+  };
+  /** Adam's moments of element i from gradient g, written to slots 0 and 1 (NAdam, RAdam). */
+  const moments = (i: number, g: number, beta1: number, beta2: number): [number, number] => {
+    const m = beta1 * get(0, i) + (1 - beta1) * g;
+    const v = beta2 * get(1, i) + (1 - beta2) * g * g;
+    set(0, i, m);
+    set(1, i, v);
+    return [m, v];
+  };
 
   switch (u.kind) {
     case 'sgd': {
@@ -93,6 +110,64 @@ export function optimStep(u: OptimUpdate, param: View, grad: View, state: readon
           S[bufSlot]![sp[bufSlot]![i]!] = buf;
           P[pp[i]!] = p - u.lr * buf;
         } else P[pp[i]!] = p - u.lr * (g / avg);
+      }
+      return;
+    }
+    case 'adagrad': {
+      const clr = adagradStepSize(u);
+      for (let i = 0; i < n; i++) {
+        const g = gradAt(i, u.maximize, u.weightDecay);
+        const sum = get(0, i) + g * g;
+        set(0, i, sum);
+        P[pp[i]!] = P[pp[i]!]! - clr * (g / (Math.sqrt(sum) + u.eps));
+      }
+      return;
+    }
+    case 'adadelta': {
+      for (let i = 0; i < n; i++) {
+        const g = gradAt(i, u.maximize, u.weightDecay);
+        const sq = u.rho * get(0, i) + (1 - u.rho) * g * g;
+        set(0, i, sq);
+        // delta = √(accDelta + eps) / √(squareAvg + eps) · g, then accDelta ← ρ·accDelta + (1 − ρ)·delta²
+        const delta = (Math.sqrt(get(1, i) + u.eps) / Math.sqrt(sq + u.eps)) * g;
+        set(1, i, u.rho * get(1, i) + (1 - u.rho) * delta * delta);
+        P[pp[i]!] = P[pp[i]!]! - u.lr * delta;
+      }
+      return;
+    }
+    case 'adamax': {
+      const clr = adamaxStepSize(u);
+      for (let i = 0; i < n; i++) {
+        const g = gradAt(i, u.maximize, u.weightDecay);
+        const m = u.beta1 * get(0, i) + (1 - u.beta1) * g;
+        // torch.amax over [β2·u, |g| + eps]: NaN wins (Math.max propagates it too).
+        const inf = Math.max(u.beta2 * get(1, i), Math.abs(g) + u.eps);
+        set(0, i, m);
+        set(1, i, inf);
+        P[pp[i]!] = P[pp[i]!]! - clr * (m / inf);
+      }
+      return;
+    }
+    case 'nadam': {
+      const { bc2, gradStep, avgStep } = nadamScalars(u);
+      for (let i = 0; i < n; i++) {
+        const g = gradAt(i, false, u.weightDecay);
+        const [m, v] = moments(i, g, u.beta1, u.beta2);
+        const denom = Math.sqrt(v / bc2) + u.eps;
+        const p = P[pp[i]!]! - gradStep * (g / denom); // two addcdiv_ calls, in torch's order
+        P[pp[i]!] = p - avgStep * (m / denom);
+      }
+      return;
+    }
+    case 'radam': {
+      const bc1 = 1 - u.beta1 ** u.step;
+      const bc2Sqrt = Math.sqrt(1 - u.beta2 ** u.step);
+      const rect = radamRectification(u);
+      for (let i = 0; i < n; i++) {
+        const g = gradAt(i, false, u.weightDecay);
+        const [m, v] = moments(i, g, u.beta1, u.beta2);
+        const mHat = m / bc1;
+        P[pp[i]!] = P[pp[i]!]! - (rect === null ? mHat * u.lr : mHat * u.lr * (bc2Sqrt / (Math.sqrt(v) + u.eps)) * rect);
       }
       return;
     }
